@@ -1,0 +1,44 @@
+#pragma once
+// The admin API's HTTP/1.1 server (keep-alive, Expect: 100-continue, chunked
+// bodies, a body size limit, timeouts for silent clients). Runs on the thread
+// that calls run(). The HTTP library stays inside HttpServer.cpp.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/HttpTypes.h"
+
+namespace faultline::api {
+
+struct HttpServerOptions {
+  std::string host = "localhost";
+  std::string port = "8474";
+  size_t body_limit = 4 * 1024 * 1024;
+  std::chrono::seconds read_timeout{15};
+  std::chrono::seconds idle_timeout{60};
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+  HttpServer(HttpServerOptions options, Handler handler);
+  ~HttpServer();
+
+  // Binds the API address(es). Returns an error text ("listen tcp ...: bind:
+  // address already in use") or an empty string.
+  std::string bind();
+  std::vector<std::string> addresses() const;  // what it listens on
+  // Serves until stop(); `on_signal` runs (on this thread) for SIGINT/SIGTERM.
+  void run(std::function<void(int)> on_signal);
+  void stop();
+  void stop_accepting();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faultline::api

@@ -1,0 +1,95 @@
+#include "api/JsonViews.h"
+
+#include "json/JsonWriter.h"
+
+namespace faultline::api {
+
+void append_toxic(std::string& out, const ToxicSpec& t) {
+  json::ObjectWriter obj(out);
+  {
+    std::string& attrs = obj.key("attributes");
+    json::ObjectWriter a(attrs);
+    for (const auto& [key, value] : t.attributes) a.field(key, value);
+  }
+  obj.field("name", t.name);
+  obj.field("type", toxic_type_info(t.kind).name);
+  obj.field("stream", t.stream);
+  json::append_float32(obj.key("toxicity"), t.toxicity);
+}
+
+void append_proxy(std::string& out, const ProxyView& p) {
+  json::ObjectWriter obj(out);
+  obj.field("name", p.spec.name);
+  obj.field("listen", p.spec.listen);
+  obj.field("upstream", p.spec.upstream);
+  obj.field("enabled", p.spec.enabled);
+  std::string& toxics = obj.key("toxics");
+  toxics += '[';
+  for (size_t i = 0; i < p.toxics.size(); ++i) {
+    if (i) toxics += ',';
+    append_toxic(toxics, p.toxics[i]);
+  }
+  toxics += ']';
+}
+
+std::string toxic_json(const ToxicSpec& toxic) {
+  std::string out;
+  append_toxic(out, toxic);
+  return out;
+}
+
+std::string proxy_json(const ProxyView& proxy) {
+  std::string out;
+  append_proxy(out, proxy);
+  return out;
+}
+
+std::string toxics_json(const std::vector<ToxicSpec>& toxics) {
+  std::string out = "[";
+  for (size_t i = 0; i < toxics.size(); ++i) {
+    if (i) out += ',';
+    append_toxic(out, toxics[i]);
+  }
+  out += ']';
+  return out;
+}
+
+std::string proxy_map_json(const std::vector<ProxyView>& proxies) {
+  std::string out;
+  {
+    json::ObjectWriter obj(out);
+    for (const auto& p : proxies) append_proxy(obj.key(p.spec.name), p);
+  }
+  return out;
+}
+
+std::string populate_json(const std::vector<ProxyView>* proxies) {
+  std::string out;
+  {
+    json::ObjectWriter obj(out);
+    std::string& list = obj.key("proxies");
+    if (!proxies || proxies->empty()) {
+      list += "null";  // Toxiproxy answers null, not [], for an empty list
+    } else {
+      list += '[';
+      for (size_t i = 0; i < proxies->size(); ++i) {
+        if (i) list += ',';
+        append_proxy(list, (*proxies)[i]);
+      }
+      list += ']';
+    }
+  }
+  return out;
+}
+
+std::string error_json(int status, const std::string& message) {
+  std::string out;
+  {
+    json::ObjectWriter obj(out);
+    obj.field("error", message);
+    obj.field("status", status);
+  }
+  return out;
+}
+
+}  // namespace faultline::api

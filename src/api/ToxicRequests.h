@@ -1,0 +1,19 @@
+#pragma once
+// Decoding of toxic create and update bodies, in Toxiproxy's order of checks.
+#include <functional>
+#include <string>
+
+#include "control/Registry.h"
+#include "json/RequestBody.h"
+#include "model/ToxicSpec.h"
+
+namespace faultline::api {
+
+// `exists` tells whether a toxic name is taken on the proxy; checked after the
+// type and before the attributes, as Toxiproxy does.
+ToxicSpec decode_toxic_create(const std::string& body, const std::function<bool(const std::string&)>& exists);
+// Decodes a toxic's attributes object (absent keys stay as in `spec`).
+void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec);
+ToxicPatch decode_toxic_update(const std::string& body, const ToxicSpec& current);
+
+}  // namespace faultline::api

@@ -1,0 +1,201 @@
+#include "config/ConfigFile.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "api/ToxicRequests.h"
+#include "json/RequestBody.h"
+#include "model/ApiError.h"
+#include "net/SocketAddress.h"
+
+namespace faultline {
+namespace {
+
+using json::Value;
+
+// YAML scalars carry no type; guess as YAML 1.2's core schema does.
+Value yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: {
+      Value out = Value::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      Value out = Value::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted: always a string
+      if (s == "true" || s == "True" || s == "TRUE") return true;
+      if (s == "false" || s == "False" || s == "FALSE") return false;
+      if (s == "null" || s == "~" || s.empty()) return nullptr;
+      try {
+        size_t used = 0;
+        const long long i = std::stoll(s, &used);
+        if (used == s.size()) return i;
+        const double d = std::stod(s, &used);
+        if (used == s.size()) return d;
+      } catch (const std::exception&) {
+      }
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
+std::string show(const Value& v) { return v.dump(); }
+
+class Validator {
+ public:
+  Validator(std::string origin, LoadedConfig& out) : origin_(std::move(origin)), out_(out) {}
+
+  void document(const Value& doc) {
+    if (!doc.is_array())
+      fail(fmt::format("the file must hold a list (array) of proxies, found {}", json::describe_for_error(doc, false)));
+    for (size_t i = 0; i < doc.size(); ++i) proxy(doc[i], i + 1);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw ConfigError(fmt::format("{}: {}", origin_, what)); }
+  [[noreturn]] void fail_field(const std::string& where, const std::string& field, const Value& value,
+                               const std::string& allowed) const {
+    fail(fmt::format("{}: field \"{}\" has value {}: {}", where, field, value.is_null() ? "null (or missing)" : show(value), allowed));
+  }
+
+  std::string text_field(const Value& entry, const std::string& where, const char* key, bool required,
+                         const std::string& allowed) {
+    const Value* v = json::find_member(entry, key);
+    if (!v) {
+      if (required) fail_field(where, key, Value(), allowed);
+      return "";
+    }
+    if (!v->is_string() || (required && v->get<std::string>().empty())) fail_field(where, key, *v, allowed);
+    return v->get<std::string>();
+  }
+
+  void check_address(const std::string& where, const char* field, const std::string& value, const char* example) {
+    std::string error;
+    auto hp = net::split_host_port(value, error);
+    if (hp) {
+      if (net::parse_port(hp->port, error)) return;
+    }
+    fail_field(where, field, Value(value), fmt::format("{} (expected host:port, e.g. \"{}\")", error, example));
+  }
+
+  void proxy(const Value& entry, size_t index) {
+    std::string where = fmt::format("proxy #{}", index);
+    if (!entry.is_object()) fail(fmt::format("{}: expected an object with name, listen and upstream, found {}", where, show(entry)));
+    static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics"};
+    PopulateEntry e;
+    e.spec.name = text_field(entry, where, "name", true, "a non-empty, unique proxy name is required");
+    where = fmt::format("proxy #{} (\"{}\")", index, e.spec.name);
+    if (!names_.insert(e.spec.name).second)
+      fail_field(where, "name", Value(e.spec.name), "another proxy in this file has the same name");
+    for (auto it = entry.begin(); it != entry.end(); ++it)
+      if (!known.count(it.key()))
+        out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, toxics)",
+                                            origin_, where, it.key()));
+    e.spec.listen = text_field(entry, where, "listen", true, "a listen address is required, e.g. \"127.0.0.1:26379\"");
+    check_address(where, "listen", e.spec.listen, "127.0.0.1:26379");
+    e.spec.upstream = text_field(entry, where, "upstream", true, "an upstream address is required, e.g. \"127.0.0.1:6379\"");
+    check_address(where, "upstream", e.spec.upstream, "127.0.0.1:6379");
+    if (const Value* enabled = json::find_member(entry, "enabled")) {
+      if (!enabled->is_boolean()) fail_field(where, "enabled", *enabled, "must be true or false");
+      e.spec.enabled = enabled->get<bool>();
+    }
+    if (const Value* toxics = json::find_member(entry, "toxics")) {
+      if (!toxics->is_array()) fail_field(where, "toxics", *toxics, "must be a list of toxics");
+      std::set<std::string> toxic_names;
+      for (size_t t = 0; t < toxics->size(); ++t) {
+        ToxicSpec spec = toxic((*toxics)[t], fmt::format("{}, toxic #{}", where, t + 1));
+        if (!toxic_names.insert(spec.name).second)
+          fail_field(fmt::format("{}, toxic #{}", where, t + 1), "name", Value(spec.name),
+                     "another toxic of this proxy has the same name");
+        e.toxics.push_back(std::move(spec));
+      }
+    }
+    out_.proxies.push_back(std::move(e));
+  }
+
+  ToxicSpec toxic(const Value& entry, const std::string& where) {
+    if (!entry.is_object()) fail(fmt::format("{}: expected an object with type and attributes, found {}", where, show(entry)));
+    const Value* type = json::find_member(entry, "type");
+    std::string allowed_types;
+    for (const auto& t : all_toxic_types()) allowed_types += (allowed_types.empty() ? "" : ", ") + std::string(t.name);
+    if (!type || !type->is_string() || !parse_toxic_kind(type->get<std::string>()))
+      fail_field(where, "type", type ? *type : Value(), "must be one of " + allowed_types);
+    if (const Value* stream = json::find_member(entry, "stream")) {
+      if (!stream->is_string() || !parse_direction(stream->get<std::string>()))
+        fail_field(where, "stream", *stream, "must be \"upstream\" or \"downstream\"");
+    }
+    if (const Value* toxicity = json::find_member(entry, "toxicity")) {
+      if (!toxicity->is_number() || toxicity->get<double>() < 0 || toxicity->get<double>() > 1)
+        fail_field(where, "toxicity", *toxicity, "must be a number from 0 to 1");
+    }
+    if (const Value* attrs = json::find_member(entry, "attributes")) {
+      if (!attrs->is_object()) fail_field(where, "attributes", *attrs, "must be an object of integer attributes");
+      const ToxicTypeInfo& info = toxic_type_info(*parse_toxic_kind(type->get<std::string>()));
+      for (auto it = attrs->begin(); it != attrs->end(); ++it) {
+        bool known = false;
+        for (auto k : info.attributes) known = known || k == it.key();
+        if (!known) {
+          std::string names;
+          for (auto k : info.attributes) names += (names.empty() ? "" : ", ") + std::string(k);
+          fail_field(where, "attributes." + it.key(), it.value(),
+                     fmt::format("{} has no such attribute (it has: {})", info.name, names.empty() ? "none" : names));
+        }
+        if (!it.value().is_number_integer())
+          fail_field(where, "attributes." + it.key(), it.value(), "must be a whole number");
+      }
+    }
+    try {
+      return api::decode_toxic_create(entry.dump(), [](const std::string&) { return false; });
+    } catch (const ApiError& e) {
+      fail(fmt::format("{}: {}", where, e.what()));
+    }
+  }
+
+  std::string origin_;
+  LoadedConfig& out_;
+  std::set<std::string> names_;
+};
+
+}  // namespace
+
+LoadedConfig parse_config_text(const std::string& text, const std::string& origin, bool yaml) {
+  Value doc;
+  if (yaml) {
+    try {
+      doc = yaml_to_json(YAML::Load(text));
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
+    }
+  } else {
+    try {
+      doc = Value::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw ConfigError(fmt::format("{}: not valid JSON (at byte {}): {}", origin, e.byte, e.what()));
+    }
+  }
+  LoadedConfig out;
+  Validator(origin, out).document(doc);
+  return out;
+}
+
+LoadedConfig load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("cannot read config file {}: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+  return parse_config_text(text.str(), path, yaml);
+}
+
+}  // namespace faultline

@@ -1,0 +1,28 @@
+#pragma once
+// The startup config file: Toxiproxy's JSON array of proxies, optionally with
+// a "toxics" list per proxy in the API's toxic format, or the same document
+// in YAML (.yaml/.yml). Everything is validated before anything starts; the
+// first problem is reported with the entry, the field, the value and what
+// would be allowed (D14).
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "control/Registry.h"
+
+namespace faultline {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedConfig {
+  std::vector<PopulateEntry> proxies;
+  std::vector<std::string> warnings;  // e.g. unknown keys, which Toxiproxy ignores too
+};
+
+LoadedConfig load_config_file(const std::string& path);
+LoadedConfig parse_config_text(const std::string& text, const std::string& origin, bool yaml);
+
+}  // namespace faultline

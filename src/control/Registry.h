@@ -1,0 +1,118 @@
+#pragma once
+// The proxies and their toxics: the single source of truth behind the API and
+// the config file. Every operation validates fully and acquires what it needs
+// (listening sockets) before it changes anything, so a request that fails
+// leaves everything as it was (D10). Changes reach the data plane through
+// the Engine and are in force when the call returns.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/Engine.h"
+#include "model/ProxySpec.h"
+#include "model/ToxicSpec.h"
+#include "toxics/ToxicConfig.h"
+
+namespace faultline {
+
+struct ProxyView {
+  ProxySpec spec;
+  std::vector<ToxicSpec> toxics;  // upstream chain, then downstream chain
+  int64_t active_connections = 0;
+};
+
+struct ProxyPatch {
+  std::optional<std::string> listen;
+  std::optional<std::string> upstream;
+  std::optional<bool> enabled;
+};
+
+struct ToxicPatch {
+  std::vector<std::pair<std::string, int64_t>> attributes;  // only the keys given
+  std::optional<float> toxicity;
+};
+
+struct PopulateEntry {
+  ProxySpec spec;
+  std::vector<ToxicSpec> toxics;  // from a config file; the API never sets them
+};
+
+// Counters of proxies that stopped running, kept for /metrics.
+struct RetiredCounters {
+  std::string proxy, listen, upstream;
+  uint64_t received[2] = {0, 0};
+  uint64_t sent[2] = {0, 0};
+};
+
+class Registry {
+ public:
+  explicit Registry(Engine& engine);
+  ~Registry();
+
+  // Each throws ApiError with the status and message the API reports.
+  ProxyView create_proxy(const ProxySpec& spec);
+  ProxyView get_proxy(const std::string& name) const;
+  std::vector<ProxyView> list_proxies() const;  // sorted by name
+  ProxyView update_proxy(const std::string& name, const ProxyPatch& patch);
+  void delete_proxy(const std::string& name);
+  std::vector<ProxyView> populate(const std::vector<PopulateEntry>& entries);
+  void reset();
+
+  ToxicSpec add_toxic(const std::string& proxy, ToxicSpec toxic);
+  ToxicSpec get_toxic(const std::string& proxy, const std::string& name) const;
+  std::vector<ToxicSpec> list_toxics(const std::string& proxy) const;
+  ToxicSpec update_toxic(const std::string& proxy, const std::string& name, const ToxicPatch& patch);
+  void remove_toxic(const std::string& proxy, const std::string& name);
+
+  // Shutdown: stop accepting everywhere, wait up to `grace` for connections
+  // to end by themselves, then close the rest.
+  void drain(Nanos grace);
+
+  // For metrics: the live runtimes and what stopped ones counted.
+  std::vector<std::shared_ptr<ProxyRuntime>> runtimes() const;
+  std::vector<RetiredCounters> retired_counters() const;
+  size_t proxy_count() const;
+
+ private:
+  struct Proxy {
+    ProxySpec spec;
+    ToxicChainConfig chains[2];
+    std::shared_ptr<ProxyRuntime> runtime;  // set while listening
+    int listen_fd = -1;
+    bool running() const { return runtime != nullptr; }
+  };
+  struct Listener {
+    int fd = -1;
+    std::string address;
+  };
+
+  Proxy& find(const std::string& name);
+  const Proxy& find(const std::string& name) const;
+  ProxyView view(const Proxy& p) const;
+  // A listening socket for `listen`: the proxy's own when it already listens
+  // there (so a restart never closes the port), else a new one. Throws 500.
+  Listener acquire_listener(const Proxy* current, const std::string& listen);
+  void start(Proxy& p, Listener listener);
+  void stop(Proxy& p, bool keep_socket_open);
+  void push_toxics(Proxy& p, Direction d);
+  ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation);
+  void retire_counters(const ProxyRuntime& rt);
+
+  Engine& engine_;
+  mutable std::recursive_mutex mutex_;
+  std::map<std::string, Proxy> proxies_;
+  uint64_t next_runtime_id_ = 1;
+  uint64_t next_toxic_id_ = 1;
+  uint64_t next_generation_ = 1;
+  std::vector<RetiredCounters> retired_;
+};
+
+// The address a listen string would bind to, without binding ("localhost:80"
+// -> "127.0.0.1:80"); the string itself when it cannot be resolved.
+std::string canonical_listen_address(const std::string& listen);
+
+}  // namespace faultline

@@ -1,0 +1,205 @@
+#include "engine/Connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/Resolver.h"
+#include "engine/Worker.h"
+#include "log/Log.h"
+#include "util/ErrnoText.h"
+
+namespace faultline {
+namespace {
+
+constexpr uint32_t kSocketEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+
+void set_no_delay(int fd) {
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+void set_reset_on_close(int fd) {
+  const linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+}  // namespace
+
+Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, uint64_t sequence)
+    : worker_(worker), proxy_(proxy), sequence_(sequence), opened_at_(Clock::now()) {
+  client_.fd = client_fd;
+  set_no_delay(client_fd);
+  connect_timer_.set_callback([this] {
+    last_connect_error_ = "i/o timeout";
+    if (upstream_.fd >= 0) {
+      ::close(upstream_.fd);
+      upstream_.fd = -1;
+    }
+    connect_next();
+  });
+}
+
+Connection::~Connection() = default;  // the worker closes a connection before it is destroyed
+
+EventLoop& Connection::loop() { return worker_.loop(); }
+PipePool& Connection::pipes() { return worker_.pipes(); }
+BufferPool& Connection::buffers() { return worker_.buffers(); }
+
+void Connection::start() {
+  // Toxics take effect when the connection starts, before the upstream answers.
+  for (Direction d : kDirections) apply_toxics(d, proxy_.toxics[index_of(d)]);
+  if (closed()) return;
+  std::string error;
+  const std::string& upstream = proxy_.runtime->upstream;
+  auto hp = net::split_host_port(upstream, error);
+  if (hp) {
+    auto port = net::parse_port(hp->port, error);
+    if (port) {
+      if (auto literal = net::SocketAddress::from_ip(hp->host.empty() ? "127.0.0.1" : hp->host, *port)) {
+        candidates_.push_back(*literal);
+        connect_next();
+        return;
+      }
+      // A host name: looked up off the loop, answer posted back.
+      std::weak_ptr<bool> alive = alive_;
+      EventLoop* loop = &worker_.loop();
+      worker_.resolver().resolve(upstream, [this, alive, loop](auto addresses, std::string err) {
+        loop->post([this, alive, addresses = std::move(addresses), err = std::move(err)]() mutable {
+          if (alive.expired()) return;
+          candidates_ = std::move(addresses);
+          last_connect_error_ = err;
+          connect_next();
+        });
+      });
+      return;
+    }
+  }
+  fail_upstream(error);
+}
+
+void Connection::connect_next() {
+  if (closed()) return;
+  while (next_candidate_ < candidates_.size()) {
+    const net::SocketAddress& target = candidates_[next_candidate_++];
+    const int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_connect_error_ = "socket: " + errno_text(errno);
+      continue;
+    }
+    set_no_delay(fd);
+    if (::connect(fd, target.get(), target.size()) != 0 && errno != EINPROGRESS) {
+      last_connect_error_ = "connect: " + errno_text(errno);
+      ::close(fd);
+      continue;
+    }
+    upstream_.fd = fd;
+    state_ = State::Connecting;
+    loop().watch(fd, kSocketEvents, &upstream_watch_);
+    loop().timers().arm(connect_timer_, Clock::now() + worker_.connect_timeout());
+    return;
+  }
+  fail_upstream(last_connect_error_.empty() ? "no address" : last_connect_error_);
+}
+
+void Connection::on_connect_result(int error) {
+  loop().timers().cancel(connect_timer_);
+  if (error == 0) {
+    on_connected();
+    return;
+  }
+  last_connect_error_ = "connect: " + errno_text(error);
+  ::close(upstream_.fd);  // also leaves the epoll set
+  upstream_.fd = -1;
+  connect_next();
+}
+
+void Connection::on_connected() {
+  state_ = State::Open;
+  upstream_.writable = true;
+  loop().watch(client_.fd, kSocketEvents, &client_watch_);
+  log::debug("connection opened", {{"proxy", proxy_.runtime->name},
+                                    {"client", net::SocketAddress::of_peer(client_.fd).to_string()},
+                                    {"upstream", net::SocketAddress::of_peer(upstream_.fd).to_string()}});
+  up_.pump();
+  down_.pump();
+}
+
+void Connection::fail_upstream(const std::string& reason) {
+  proxy_.runtime->upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
+  log::warn("upstream connect failed", {{"proxy", proxy_.runtime->name},
+                                        {"upstream", proxy_.runtime->upstream},
+                                        {"error", reason}});
+  close(CloseKind::Graceful);
+}
+
+void Connection::on_io(bool is_client, uint32_t events) {
+  if (closed()) return;
+  if (!is_client && state_ == State::Connecting) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+      int error = 0;
+      socklen_t len = sizeof error;
+      ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      on_connect_result(error);
+    }
+    return;
+  }
+  SocketSide& side = is_client ? client_ : upstream_;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) side.writable = true;
+  up_.pump();
+  down_.pump();
+}
+
+void Connection::apply_toxics(Direction direction, const ToxicChainConfig& toxics) {
+  if (closed()) return;
+  (direction == Direction::Upstream ? up_ : down_).apply_toxics(toxics);
+}
+
+void Connection::link_finished() {
+  if (up_.finished() && down_.finished()) close(CloseKind::Graceful);
+}
+
+void Connection::count_received(Direction d, size_t n) {
+  bytes_received_[index_of(d)] += n;
+  proxy_.runtime->counters(d).bytes_received.fetch_add(n, std::memory_order_relaxed);
+}
+
+void Connection::count_sent(Direction d, size_t n) {
+  proxy_.runtime->counters(d).bytes_sent.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t Connection::random_seed(const ToxicConfig& toxic) const {
+  return mix(mix(proxy_.runtime->random_seed, sequence_), mix(hash_text(toxic.spec.name), toxic.toxicity_generation));
+}
+
+void Connection::close(CloseKind kind) {
+  if (state_ == State::Closed) return;
+  const bool was_open = state_ == State::Open;
+  state_ = State::Closed;
+  loop().timers().cancel(connect_timer_);
+  alive_.reset();
+  for (SocketSide* side : {&client_, &upstream_}) {
+    if (side->fd < 0) continue;
+    if (kind == CloseKind::Reset) set_reset_on_close(side->fd);
+    ::close(side->fd);  // also leaves the epoll set
+    side->fd = -1;
+  }
+  loop().forget(&up_);
+  loop().forget(&down_);
+  up_.release_resources();
+  down_.release_resources();
+  if (was_open)
+    log::debug("connection closed", {{"proxy", proxy_.runtime->name},
+                                     {"reset", kind == CloseKind::Reset},
+                                     {"bytes_upstream", bytes_received_[0]},
+                                     {"bytes_downstream", bytes_received_[1]},
+                                     {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - opened_at_).count()}});
+  worker_.connection_closed(proxy_, this);
+}
+
+}  // namespace faultline

@@ -1,0 +1,82 @@
+#pragma once
+// One proxied client connection: the accepted client socket, the socket to the
+// upstream, and the two links between them. It lives on one event loop from
+// accept to close and is never touched by another thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/EventLoop.h"
+#include "engine/Link.h"
+#include "net/SocketAddress.h"
+
+namespace faultline {
+
+class Worker;
+struct LoopProxy;
+
+class Connection final : public Disposable {
+ public:
+  enum class CloseKind { Graceful, Reset };
+
+  Connection(Worker& worker, LoopProxy& proxy, int client_fd, uint64_t sequence);
+  ~Connection() override;
+
+  void start();  // resolves the upstream and connects to it
+  void close(CloseKind kind);
+  bool closed() const { return state_ == State::Closed; }
+  void apply_toxics(Direction direction, const ToxicChainConfig& toxics);
+
+  // For the links.
+  EventLoop& loop();
+  PipePool& pipes();
+  BufferPool& buffers();
+  void link_finished();
+  void count_received(Direction d, size_t n);
+  void count_sent(Direction d, size_t n);
+  uint64_t random_seed(const ToxicConfig& toxic) const;
+
+  // Intrusive list of the proxy's connections on this loop.
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+
+ private:
+  enum class State { Resolving, Connecting, Open, Closed };
+
+  class Watch final : public IoHandler {
+   public:
+    Watch(Connection& c, bool is_client) : connection_(c), is_client_(is_client) {}
+    void on_io(uint32_t events) override { connection_.on_io(is_client_, events); }
+
+   private:
+    Connection& connection_;
+    bool is_client_;
+  };
+
+  void on_io(bool is_client, uint32_t events);
+  void connect_next();
+  void on_connect_result(int error);
+  void on_connected();
+  void fail_upstream(const std::string& reason);
+
+  Worker& worker_;
+  LoopProxy& proxy_;
+  uint64_t sequence_;
+  State state_ = State::Resolving;
+  TimePoint opened_at_;
+  SocketSide client_;
+  SocketSide upstream_;
+  Watch client_watch_{*this, true};
+  Watch upstream_watch_{*this, false};
+  Link up_{*this, Direction::Upstream, client_, upstream_};
+  Link down_{*this, Direction::Downstream, upstream_, client_};
+  std::vector<net::SocketAddress> candidates_;
+  size_t next_candidate_ = 0;
+  std::string last_connect_error_;
+  Timer connect_timer_;
+  uint64_t bytes_received_[2] = {0, 0};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late resolver answers
+};
+
+}  // namespace faultline

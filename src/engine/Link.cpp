@@ -1,0 +1,230 @@
+#include "engine/Link.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "engine/Connection.h"
+
+namespace faultline {
+namespace {
+
+// Bytes a direction may hold in user space (toxic queues plus output) before
+// it stops reading and lets TCP flow control push back on the sender.
+constexpr size_t kMaxHeldBytes = 4 * 1024 * 1024;
+// System calls one pump may make before it yields to other connections.
+constexpr int kPumpBudget = 32;
+
+}  // namespace
+
+Link::Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination)
+    : connection_(connection), direction_(direction), source_(source), destination_(destination), chain_(*this) {}
+
+Link::~Link() { release_resources(); }
+
+EventLoop& Link::loop() { return connection_.loop(); }
+
+void Link::apply_toxics(const ToxicChainConfig& toxics) {
+  chain_.apply(toxics);
+  loop().resume_soon(this);
+}
+
+bool Link::room_for_input() const {
+  if (fast_path()) return !pipe_maybe_full_;
+  return out_bytes_ + chain_.held_bytes() < kMaxHeldBytes;
+}
+
+void Link::pump() {
+  if (connection_.closed() || pumping_) return;
+  pumping_ = true;
+  int budget = kPumpBudget;
+  bool progress = true;
+  while (progress && budget > 0 && !connection_.closed()) {
+    progress = false;
+    if (destination_.writable && !destination_shut_) {
+      Step s = pipe_bytes_ > 0 ? splice_out() : (!out_.empty() ? write_out() : Step::Blocked);
+      if (s == Step::Closed) break;
+      if (s == Step::Progress) progress = true, --budget;
+    }
+    if (source_.readable && !source_ended_ && room_for_input()) {
+      Step s = fast_path() ? splice_in() : read_in();
+      if (s == Step::Closed) break;
+      if (s == Step::Progress) progress = true, --budget;
+    }
+    finish_if_done();
+  }
+  pumping_ = false;
+  if (budget == 0 && !connection_.closed()) loop().resume_soon(this);
+}
+
+Link::Step Link::splice_in() {
+  if (!has_pipe_) {
+    if (!connection_.pipes().take(pipe_)) {
+      copy_only_ = true;  // out of descriptors: this link copies from now on
+      return read_in();
+    }
+    has_pipe_ = true;
+  }
+  const size_t room = connection_.pipes().capacity() - std::min(pipe_bytes_, connection_.pipes().capacity());
+  if (room == 0) {
+    pipe_maybe_full_ = true;  // (a zero-length splice would read as end of stream)
+    return Step::Blocked;
+  }
+  const ssize_t n = ::splice(source_.fd, nullptr, pipe_.write_end, nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n > 0) {
+    pipe_bytes_ += static_cast<size_t>(n);
+    connection_.count_received(direction_, static_cast<size_t>(n));
+    return Step::Progress;
+  }
+  if (n == 0) {
+    source_ended_ = true;
+    return Step::Progress;
+  }
+  if (errno == EAGAIN) {
+    // Either the socket is drained or the pipe is full; with bytes in the
+    // pipe we cannot tell, so wait until some of them are written.
+    if (pipe_bytes_ == 0) source_.readable = false;
+    else pipe_maybe_full_ = true;
+    return Step::Blocked;
+  }
+  if (errno == EINTR) return Step::Progress;
+  if (errno == EINVAL) {
+    copy_only_ = true;  // a socket that cannot splice
+    return Step::Progress;
+  }
+  fail(errno);
+  return Step::Closed;
+}
+
+Link::Step Link::splice_out() {
+  const ssize_t n = ::splice(pipe_.read_end, nullptr, destination_.fd, nullptr, pipe_bytes_,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n > 0) {
+    pipe_bytes_ -= static_cast<size_t>(n);
+    pipe_maybe_full_ = false;
+    connection_.count_sent(direction_, static_cast<size_t>(n));
+    if (pipe_bytes_ == 0) {
+      connection_.pipes().give_back(pipe_);
+      has_pipe_ = false;
+    }
+    return Step::Progress;
+  }
+  if (n < 0 && errno == EAGAIN) {
+    destination_.writable = false;
+    return Step::Blocked;
+  }
+  if (n < 0 && errno == EINTR) return Step::Progress;
+  fail(n < 0 ? errno : EPIPE);
+  return Step::Closed;
+}
+
+Link::Step Link::read_in() {
+  BufferRef buffer = connection_.buffers().take();
+  const ssize_t n = ::read(source_.fd, buffer.data(), Buffer::kSize);
+  if (n > 0) {
+    connection_.count_received(direction_, static_cast<size_t>(n));
+    chain_.push(Chunk{std::move(buffer), 0, static_cast<size_t>(n), loop().now()});
+    return Step::Progress;
+  }
+  if (n == 0) {
+    source_ended_ = true;
+    return Step::Progress;
+  }
+  if (errno == EAGAIN) {
+    source_.readable = false;
+    return Step::Blocked;
+  }
+  if (errno == EINTR) return Step::Progress;
+  fail(errno);
+  return Step::Closed;
+}
+
+Link::Step Link::write_out() {
+  // One write per chunk: a toxic that slices data wants each piece to leave
+  // as its own segment (the sockets have TCP_NODELAY).
+  Chunk& head = out_.front();
+  const ssize_t n = ::send(destination_.fd, head.data(), head.length, MSG_NOSIGNAL);
+  if (n > 0) {
+    const auto written = static_cast<size_t>(n);
+    out_bytes_ -= written;
+    connection_.count_sent(direction_, written);
+    if (written == head.length) out_.pop_front();
+    else head.offset += written, head.length -= written;
+    return Step::Progress;
+  }
+  if (n < 0 && errno == EAGAIN) {
+    destination_.writable = false;
+    return Step::Blocked;
+  }
+  if (n < 0 && errno == EINTR) return Step::Progress;
+  fail(n < 0 ? errno : EPIPE);
+  return Step::Closed;
+}
+
+void Link::finish_if_done() {
+  if (source_ended_ && !eof_entered_chain_) {
+    eof_entered_chain_ = true;
+    chain_.push_eof();  // comes out after every byte before it, unless a toxic delays it
+    if (connection_.closed()) return;
+  }
+  if (!output_empty()) return;
+  if (close_when_written_) {
+    connection_.close(Connection::CloseKind::Graceful);
+    return;
+  }
+  if (eof_left_chain_ && !destination_shut_) {
+    // Half-close: the destination learns the source is done; the other
+    // direction keeps flowing until it ends too.
+    ::shutdown(destination_.fd, SHUT_WR);
+    destination_shut_ = true;
+    connection_.link_finished();
+  }
+}
+
+void Link::fail(int err) {
+  // A peer that reset its side gets the other side reset too, as a direct
+  // connection would have shown it.
+  const bool reset = err == ECONNRESET;
+  connection_.close(reset ? Connection::CloseKind::Reset : Connection::CloseKind::Graceful);
+}
+
+void Link::chain_output(Chunk chunk) {
+  if (connection_.closed() || chunk.length == 0) return;
+  out_bytes_ += chunk.length;
+  out_.push_back(std::move(chunk));
+  loop().resume_soon(this);
+}
+
+void Link::chain_output_eof() {
+  eof_left_chain_ = true;
+  loop().resume_soon(this);
+}
+
+void Link::chain_released() { loop().resume_soon(this); }
+
+void Link::close_connection(bool reset) {
+  connection_.close(reset ? Connection::CloseKind::Reset : Connection::CloseKind::Graceful);
+}
+
+void Link::close_after_output_written() {
+  close_when_written_ = true;
+  loop().resume_soon(this);
+}
+
+uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }
+
+void Link::release_resources() {
+  if (has_pipe_) {
+    if (pipe_bytes_ == 0) connection_.pipes().give_back(pipe_);
+    else PipePool::destroy(pipe_);
+    has_pipe_ = false;
+    pipe_bytes_ = 0;
+  }
+  out_.clear();
+  out_bytes_ = 0;
+}
+
+}  // namespace faultline

@@ -1,0 +1,82 @@
+#pragma once
+// One direction of a proxied connection: bytes read from a source socket and
+// written to a destination socket. With no active toxic the bytes go through
+// a pipe with splice(2) and never enter user space; with toxics they are read
+// into pooled buffers and run through the toxic chain. The two paths switch
+// at chunk boundaries without losing or reordering a byte: whatever sits in
+// the pipe is always older than what sits in the output queue.
+#include <cstdint>
+#include <deque>
+
+#include "engine/EventLoop.h"
+#include "engine/PipePool.h"
+#include "model/Direction.h"
+#include "toxics/ToxicChain.h"
+
+namespace faultline {
+
+class Connection;
+
+// Readiness of one socket, shared by the two links that use it.
+struct SocketSide {
+  int fd = -1;
+  bool readable = false;
+  bool writable = false;
+};
+
+class Link final : public ChainOwner, public Continuable {
+ public:
+  Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination);
+  ~Link();
+
+  void apply_toxics(const ToxicChainConfig& toxics);
+  void pump();            // moves what it can now; asks to be resumed if it stopped early
+  void resume() override { pump(); }
+  bool finished() const { return destination_shut_; }
+  void release_resources();  // on close: pipes and buffers go back
+
+  // ChainOwner
+  EventLoop& loop() override;
+  void chain_output(Chunk chunk) override;
+  void chain_output_eof() override;
+  void chain_released() override;
+  void close_connection(bool reset) override;
+  void close_after_output_written() override;
+  uint64_t random_seed(const ToxicConfig& toxic) override;
+
+ private:
+  enum class Step { Progress, Blocked, Closed };
+  bool fast_path() const { return !chain_.has_active_stage() && out_.empty() && !copy_only_; }
+  bool room_for_input() const;
+  bool output_empty() const { return pipe_bytes_ == 0 && out_.empty(); }
+  Step splice_in();
+  Step splice_out();
+  Step read_in();
+  Step write_out();
+  void finish_if_done();
+  void fail(int err);
+
+  Connection& connection_;
+  Direction direction_;
+  SocketSide& source_;
+  SocketSide& destination_;
+
+  Pipe pipe_{};
+  bool has_pipe_ = false;
+  bool pipe_maybe_full_ = false;
+  bool copy_only_ = false;  // no pipe could be had: copy through buffers instead
+  size_t pipe_bytes_ = 0;
+
+  std::deque<Chunk> out_;
+  size_t out_bytes_ = 0;
+  ToxicChain chain_;
+
+  bool source_ended_ = false;
+  bool eof_entered_chain_ = false;
+  bool eof_left_chain_ = false;
+  bool destination_shut_ = false;
+  bool close_when_written_ = false;
+  bool pumping_ = false;
+};
+
+}  // namespace faultline

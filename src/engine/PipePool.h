@@ -1,0 +1,36 @@
+#pragma once
+// Pipes for splice(2), lent to a link only while spliced bytes sit in them,
+// so an idle connection holds no pipe (two descriptors saved per direction).
+// Per event loop; a pipe handed back must be empty.
+#include <cstddef>
+#include <vector>
+
+namespace faultline {
+
+struct Pipe {
+  int read_end = -1;
+  int write_end = -1;
+};
+
+class PipePool {
+ public:
+  explicit PipePool(size_t keep_at_most = 8) : keep_at_most_(keep_at_most) {}
+  ~PipePool();
+  PipePool(const PipePool&) = delete;
+  PipePool& operator=(const PipePool&) = delete;
+
+  // Returns false when no pipe can be made (descriptor limit): the caller
+  // falls back to copying through a buffer.
+  bool take(Pipe& out);
+  void give_back(Pipe p);   // p must be empty
+  static void destroy(Pipe& p);  // for a pipe that still holds bytes
+
+  size_t capacity() const { return capacity_; }
+
+ private:
+  size_t keep_at_most_;
+  size_t capacity_ = 64 * 1024;
+  std::vector<Pipe> idle_;
+};
+
+}  // namespace faultline

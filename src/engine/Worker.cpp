@@ -1,0 +1,137 @@
+#include "engine/Worker.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/Connection.h"
+#include "engine/Engine.h"
+#include "log/Log.h"
+
+namespace faultline {
+namespace {
+
+constexpr int kAcceptBatch = 64;  // accepts per wake-up, so one busy proxy cannot starve the rest
+constexpr Millis kAcceptRetry{100};
+
+}  // namespace
+
+void LoopProxy::on_io(uint32_t) { worker.accept_from(*this); }
+
+Worker::Worker(int index, const EngineSettings& settings, Resolver& resolver)
+    : index_(index), settings_(settings), resolver_(resolver) {}
+
+Worker::~Worker() = default;
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    loop_.run();
+    // Whatever is still open when the loop stops is closed here, on its own thread.
+    for (auto& [id, proxy] : proxies_) close_all(*proxy);
+    loop_.collect_garbage();
+    proxies_.clear();
+  });
+}
+
+void Worker::join() {
+  loop_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+Nanos Worker::connect_timeout() const { return settings_.connect_timeout; }
+
+void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicChainConfig up,
+                       ToxicChainConfig down) {
+  auto proxy = std::make_unique<LoopProxy>(*this, std::move(runtime), listen_fd);
+  proxy->toxics[0] = std::move(up);
+  proxy->toxics[1] = std::move(down);
+  LoopProxy* p = proxy.get();
+  p->accept_retry.set_callback([this, p] {
+    if (!p->accepting) return;
+    loop_.rewatch(p->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
+  });
+  // One listening socket, watched by every worker; EPOLLEXCLUSIVE wakes one
+  // of them per new connection, which spreads accepts across the cores.
+  loop_.watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
+  p->accepting = true;
+  proxies_[p->runtime->id] = std::move(proxy);
+}
+
+void Worker::stop_accepting(uint64_t id) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end() || !it->second->accepting) return;
+  it->second->accepting = false;
+  loop_.timers().cancel(it->second->accept_retry);
+  loop_.unwatch(it->second->listen_fd);
+}
+
+void Worker::remove_proxy(uint64_t id) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end()) return;
+  stop_accepting(id);
+  close_all(*it->second);
+  // Connections closed above are destroyed at the end of this loop iteration
+  // and still point at the LoopProxy: let it go at the same time.
+  struct Holder final : Disposable {
+    std::unique_ptr<LoopProxy> proxy;
+  };
+  auto holder = std::make_unique<Holder>();
+  holder->proxy = std::move(it->second);
+  proxies_.erase(it);
+  loop_.dispose(std::move(holder));
+}
+
+void Worker::close_all(LoopProxy& proxy) {
+  while (proxy.connections) proxy.connections->close(Connection::CloseKind::Graceful);
+}
+
+void Worker::set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end()) return;
+  LoopProxy& proxy = *it->second;
+  proxy.toxics[index_of(d)] = toxics;
+  for (Connection* c = proxy.connections; c;) {
+    Connection* next = c->next;  // applying may close it
+    c->apply_toxics(d, toxics);
+    c = next;
+  }
+}
+
+void Worker::accept_from(LoopProxy& proxy) {
+  for (int i = 0; i < kAcceptBatch && proxy.accepting; ++i) {
+    const int fd = ::accept4(proxy.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: pause this listener briefly instead of spinning
+        // on a socket that stays readable; the backlog waits in the kernel.
+        static std::atomic<bool> warned{false};
+        if (!warned.exchange(true))
+          log::warn("out of file descriptors, pausing accepts", {{"proxy", proxy.runtime->name}, {"retry_ms", kAcceptRetry.count()}});
+        loop_.rewatch(proxy.listen_fd, 0, &proxy);
+        loop_.timers().arm(proxy.accept_retry, Clock::now() + kAcceptRetry);
+      }
+      return;  // EAGAIN: another worker took it, or the backlog is empty
+    }
+    const uint64_t sequence = proxy.runtime->connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    proxy.runtime->connections_active.fetch_add(1, std::memory_order_relaxed);
+    auto* c = new Connection(*this, proxy, fd, sequence);
+    c->next = proxy.connections;
+    if (proxy.connections) proxy.connections->prev = c;
+    proxy.connections = c;
+    c->start();
+  }
+}
+
+void Worker::connection_closed(LoopProxy& proxy, Connection* c) {
+  if (c->prev) c->prev->next = c->next;
+  else proxy.connections = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->prev = c->next = nullptr;
+  proxy.runtime->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  proxy.runtime->connections_closed.fetch_add(1, std::memory_order_relaxed);
+  loop_.dispose(std::unique_ptr<Disposable>(c));
+}
+
+}  // namespace faultline

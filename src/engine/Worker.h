@@ -1,0 +1,71 @@
+#pragma once
+// One data-plane thread: an event loop plus everything it owns — its share of
+// every running proxy (a watch on the shared listening socket, the
+// connections it accepted, the proxy's current toxics) and its pools.
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/BufferPool.h"
+#include "engine/EventLoop.h"
+#include "engine/PipePool.h"
+#include "engine/ProxyRuntime.h"
+#include "toxics/ToxicConfig.h"
+
+namespace faultline {
+
+class Connection;
+class Resolver;
+class Worker;
+
+// A running proxy as one worker sees it.
+struct LoopProxy final : IoHandler {
+  LoopProxy(Worker& w, std::shared_ptr<ProxyRuntime> rt, int fd) : worker(w), runtime(std::move(rt)), listen_fd(fd) {}
+  void on_io(uint32_t events) override;
+
+  Worker& worker;
+  std::shared_ptr<ProxyRuntime> runtime;
+  int listen_fd;             // shared by all workers; owned by the control plane
+  bool accepting = false;
+  ToxicChainConfig toxics[2];
+  Connection* connections = nullptr;  // intrusive list head
+  Timer accept_retry;        // after running out of descriptors
+};
+
+struct EngineSettings;
+
+class Worker {
+ public:
+  Worker(int index, const EngineSettings& settings, Resolver& resolver);
+  ~Worker();
+
+  void start();  // spawns the thread
+  void join();
+  EventLoop& loop() { return loop_; }
+  PipePool& pipes() { return pipes_; }
+  BufferPool& buffers() { return buffers_; }
+  Resolver& resolver() { return resolver_; }
+  Nanos connect_timeout() const;
+
+  // Loop thread only.
+  void add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicChainConfig up, ToxicChainConfig down);
+  void remove_proxy(uint64_t id);       // stops accepting and closes its connections
+  void stop_accepting(uint64_t id);
+  void set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics);
+  void connection_closed(LoopProxy& proxy, Connection* c);
+  void accept_from(LoopProxy& proxy);
+
+ private:
+  void close_all(LoopProxy& proxy);
+
+  int index_;
+  const EngineSettings& settings_;
+  Resolver& resolver_;
+  EventLoop loop_;
+  PipePool pipes_;
+  BufferPool buffers_;
+  std::thread thread_;
+  std::unordered_map<uint64_t, std::unique_ptr<LoopProxy>> proxies_;
+};
+
+}  // namespace faultline

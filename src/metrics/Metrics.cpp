@@ -1,0 +1,133 @@
+#include "metrics/Metrics.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "control/Registry.h"
+
+namespace faultline {
+namespace {
+
+// Label values escaped as the exposition format requires.
+std::string escape_label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+struct ByteSeries {
+  uint64_t received = 0;
+  uint64_t sent = 0;
+};
+
+// (direction, listener, proxy, upstream): the label order, sorted by name.
+using SeriesKey = std::tuple<std::string, std::string, std::string, std::string>;
+
+void render_toxiproxy_counters(const Registry& registry, std::string& out) {
+  std::map<SeriesKey, ByteSeries> series;
+  for (const auto& r : registry.retired_counters()) {
+    for (Direction d : kDirections) {
+      auto& s = series[{to_string(d), r.listen, r.proxy, r.upstream}];
+      s.received += r.received[index_of(d)];
+      s.sent += r.sent[index_of(d)];
+    }
+  }
+  for (const auto& rt : registry.runtimes()) {
+    if (rt->connections_accepted.load(std::memory_order_relaxed) == 0) continue;
+    for (Direction d : kDirections) {
+      auto& s = series[{to_string(d), rt->listen, rt->name, rt->upstream}];
+      s.received += rt->counters(d).bytes_received.load(std::memory_order_relaxed);
+      s.sent += rt->counters(d).bytes_sent.load(std::memory_order_relaxed);
+    }
+  }
+  if (series.empty()) return;
+  for (const char* family : {"received", "sent"}) {
+    out += fmt::format("# HELP toxiproxy_proxy_{}_bytes_total \n# TYPE toxiproxy_proxy_{}_bytes_total counter\n", family, family);
+    for (const auto& [key, s] : series) {
+      const auto& [direction, listener, proxy, upstream] = key;
+      out += fmt::format("toxiproxy_proxy_{}_bytes_total{{direction=\"{}\",listener=\"{}\",proxy=\"{}\",upstream=\"{}\"}} {}\n",
+                         family, direction, escape_label(listener), escape_label(proxy), escape_label(upstream),
+                         family[0] == 'r' ? s.received : s.sent);
+    }
+  }
+}
+
+double process_start_time() {
+  std::ifstream stat("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t close_paren = content.rfind(')');
+  if (close_paren == std::string::npos) return 0;
+  std::istringstream fields(content.substr(close_paren + 2));
+  std::string field;
+  unsigned long long start_ticks = 0;
+  for (int i = 3; i <= 22 && fields >> field; ++i)
+    if (i == 22) start_ticks = std::stoull(field);
+  std::ifstream uptime_file("/proc/uptime");
+  double uptime = 0;
+  uptime_file >> uptime;
+  const double boot = static_cast<double>(::time(nullptr)) - uptime;
+  return boot + static_cast<double>(start_ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+void render_process_metrics(const MetricsOptions& options, std::string& out) {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  long pages_total = 0, pages_resident = 0;
+  std::ifstream statm("/proc/self/statm");
+  statm >> pages_total >> pages_resident;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  size_t open_fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++open_fds;
+  rlimit nofile{};
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  rlimit as{};
+  ::getrlimit(RLIMIT_AS, &as);
+  auto gauge = [&](const char* name, const char* help, const char* type, double value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+  };
+  out += fmt::format("# HELP faultline_build_info Build information of the running faultline server.\n"
+                     "# TYPE faultline_build_info gauge\nfaultline_build_info{{version=\"{}\"}} 1\n",
+                     escape_label(options.version));
+  gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", cpu);
+  gauge("process_max_fds", "Maximum number of open file descriptors.", "gauge", static_cast<double>(nofile.rlim_cur));
+  gauge("process_open_fds", "Number of open file descriptors.", "gauge", static_cast<double>(open_fds > 0 ? open_fds - 1 : 0));
+  gauge("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", static_cast<double>(pages_resident * page));
+  gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", process_start_time());
+  gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", static_cast<double>(pages_total * page));
+  gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", "gauge",
+        as.rlim_cur == RLIM_INFINITY ? -1.0 : static_cast<double>(as.rlim_cur));
+}
+
+}  // namespace
+
+std::string render_metrics(const Registry& registry, const MetricsOptions& options) {
+  std::string out;
+  if (options.runtime_metrics) render_process_metrics(options, out);
+  out +=
+      "# HELP promhttp_metric_handler_errors_total Total number of internal errors encountered by the promhttp metric handler.\n"
+      "# TYPE promhttp_metric_handler_errors_total counter\n"
+      "promhttp_metric_handler_errors_total{cause=\"encoding\"} 0\n"
+      "promhttp_metric_handler_errors_total{cause=\"gathering\"} 0\n";
+  if (options.proxy_metrics) render_toxiproxy_counters(registry, out);
+  return out;
+}
+
+}  // namespace faultline

@@ -1,0 +1,168 @@
+// faultline-server: a drop-in replacement for toxiproxy-server.
+#include <unistd.h>
+
+#include <csignal>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "api/Api.h"
+#include "api/HttpServer.h"
+#include "config/ConfigFile.h"
+#include "control/Registry.h"
+#include "demo/DemoUpstreams.h"
+#include "engine/Engine.h"
+#include "log/Log.h"
+#include "metrics/Metrics.h"
+#include "model/ApiError.h"
+#include "server/GoFlags.h"
+
+#ifndef FAULTLINE_VERSION
+#define FAULTLINE_VERSION "0.0.0"
+#endif
+
+namespace faultline {
+namespace {
+
+struct ServerOptions {
+  std::string host = "localhost";
+  std::string port = "8474";
+  std::string config;
+  int64_t seed = std::chrono::system_clock::now().time_since_epoch().count();
+  bool proxy_metrics = false;
+  bool runtime_metrics = false;
+  bool version = false;
+  std::chrono::nanoseconds grace = std::chrono::seconds(5);
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
+  int64_t workers = 0;
+  int64_t body_limit = 4 * 1024 * 1024;
+  bool demo_upstreams = false;
+  std::string log_format = "text";
+  bool verbose = false;
+  bool quiet = false;
+};
+
+int fail(const std::string& message, int code = 1) {
+  log::flush();
+  std::fprintf(stderr, "faultline-server: %s\n", message.c_str());
+  return code;
+}
+
+log::Level log_level(const ServerOptions& o) {
+  if (o.verbose) return log::Level::Debug;
+  if (o.quiet) return log::Level::Error;
+  if (const char* env = std::getenv("LOG_LEVEL"); env && *env)
+    if (auto level = log::parse_level(env)) return *level;
+  return log::Level::Info;
+}
+
+int run(int argc, char** argv) {
+  ServerOptions o;
+  GoFlags flags("faultline-server");
+  flags.add_string("host", &o.host, "host for the HTTP API to listen on");
+  flags.add_string("port", &o.port, "port for the HTTP API to listen on");
+  flags.add_string("config", &o.config, "JSON or YAML file with proxies (and toxics) to create at start-up");
+  flags.add_int("seed", &o.seed, "seed for jitter, toxicity and slicing: the same seed gives the same decisions");
+  flags.add_bool("proxy-metrics", &o.proxy_metrics, "serve proxy metrics on /metrics");
+  flags.add_bool("runtime-metrics", &o.runtime_metrics, "serve process metrics on /metrics");
+  flags.add_bool("version", &o.version, "print the version and exit");
+  flags.add_duration("grace", &o.grace, "on SIGINT/SIGTERM, how long open connections may finish before they are closed");
+  flags.add_duration("connect-timeout", &o.connect_timeout, "how long a proxy waits for its upstream to accept a connection");
+  flags.add_int("workers", &o.workers, "data-plane threads (0: one per core)");
+  flags.add_int("api-body-limit", &o.body_limit, "largest API request body in bytes (larger: 413)");
+  flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
+  flags.add_string("log-format", &o.log_format, "log format: text or json");
+  flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
+  flags.add_bool("quiet", &o.quiet, "log errors only");
+  if (auto error = flags.parse(argc, argv)) {
+    std::fprintf(stderr, "%s\n%s", error->c_str(), flags.usage().c_str());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::fputs(flags.usage().c_str(), stdout);
+    return 0;
+  }
+  if (o.version) {
+    std::printf("faultline-server version %s (Toxiproxy API 2.8 compatible)\n", FAULTLINE_VERSION);
+    return 0;
+  }
+  if (o.log_format != "text" && o.log_format != "json")
+    return fail(fmt::format("invalid value \"{}\" for flag -log-format: use text or json", o.log_format), 2);
+  if (o.workers < 0 || o.workers > 256) return fail(fmt::format("invalid value {} for flag -workers: use 0 to 256", o.workers), 2);
+  if (o.body_limit <= 0) return fail(fmt::format("invalid value {} for flag -api-body-limit: must be positive", o.body_limit), 2);
+  log::init(log_level(o), o.log_format == "json" ? log::Format::Json : log::Format::Text);
+
+  LoadedConfig config;
+  if (!o.config.empty()) {
+    try {
+      config = load_config_file(o.config);
+    } catch (const ConfigError& e) {
+      return fail(e.what());
+    }
+    for (const auto& w : config.warnings) log::warn("config", {{"warning", w}});
+  }
+
+  EngineSettings settings;
+  settings.workers = static_cast<int>(o.workers);
+  settings.connect_timeout = o.connect_timeout;
+  settings.seed = static_cast<uint64_t>(o.seed);
+  Engine engine(settings);
+  Registry registry(engine);
+
+  std::unique_ptr<DemoUpstreams> demo;
+  if (o.demo_upstreams) {
+    try {
+      demo = std::make_unique<DemoUpstreams>(DemoUpstreamAddresses{});
+      log::info("demo upstreams started", {{"http", "127.0.0.1:26080"}, {"echo", "127.0.0.1:26007"}});
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
+
+  MetricsOptions metrics_options{o.proxy_metrics, o.runtime_metrics, FAULTLINE_VERSION};
+  api::ApiOptions api_options;
+  api_options.version = FAULTLINE_VERSION;
+  api_options.metrics_enabled = o.proxy_metrics || o.runtime_metrics;
+  api_options.render_metrics = [&] { return render_metrics(registry, metrics_options); };
+  api::Api api(registry, api_options);
+
+  api::HttpServerOptions http_options;
+  http_options.host = o.host;
+  http_options.port = o.port;
+  http_options.body_limit = static_cast<size_t>(o.body_limit);
+  api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
+  if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
+
+  if (!config.proxies.empty()) {
+    try {
+      registry.populate(config.proxies);
+    } catch (const ApiError& e) {
+      return fail(fmt::format("config {}: {}", o.config, e.what()));
+    }
+  }
+
+  std::string api_addresses;
+  for (const auto& a : http.addresses()) api_addresses += (api_addresses.empty() ? "" : ",") + a;
+  log::info("server started", {{"version", FAULTLINE_VERSION}, {"api", api_addresses}, {"config", o.config},
+                               {"proxies", registry.proxy_count()}, {"workers", engine.worker_count()},
+                               {"seed", o.seed}});
+  http.run([&](int signal) {
+    log::info("shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+    http.stop_accepting();
+    registry.drain(o.grace);
+    http.stop();
+  });
+  engine.stop();
+  log::info("server stopped");
+  log::flush();
+  return 0;
+}
+
+}  // namespace
+}  // namespace faultline
+
+int main(int argc, char** argv) { return faultline::run(argc, argv); }

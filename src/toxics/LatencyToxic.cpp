@@ -1,0 +1,106 @@
+// latency: every chunk leaves `latency` ms (± `jitter`) after it reached this
+// toxic. Chunks are pipelined (each is timed from its own arrival) and never
+// reordered: a chunk whose draw would let it overtake the one before waits for it.
+#include <deque>
+
+#include "toxics/ToxicStages.h"
+
+namespace faultline {
+namespace {
+
+class LatencyStage final : public ToxicStage {
+ public:
+  LatencyStage(ToxicChain& chain, ToxicConfigPtr config) : ToxicStage(chain, std::move(config)) {
+    timer_.set_callback([this] { release_due(); });
+  }
+
+  void on_chunk(Chunk chunk) override {
+    const TimePoint now = loop().now();
+    Held held{std::move(chunk), now, draw_jitter()};
+    held_bytes_ += held.chunk.length;
+    queue_.push_back(std::move(held));
+    if (queue_.size() == 1) schedule();
+  }
+
+  void on_eof() override {
+    if (queue_.empty()) pass_eof();
+    else eof_pending_ = true;
+  }
+
+  void reconfigured() override {
+    if (!queue_.empty()) schedule();  // release times follow the new values
+  }
+
+  void stop() override {
+    timers().cancel(timer_);
+    while (!queue_.empty()) pop_and_pass();
+    if (eof_pending_) {
+      eof_pending_ = false;
+      pass_eof();
+    }
+  }
+
+  size_t held_bytes() const override { return held_bytes_; }
+  ~LatencyStage() override { timers().cancel(timer_); }
+
+ private:
+  struct Held {
+    Chunk chunk;
+    TimePoint received;
+    Nanos jitter;
+  };
+
+  Nanos draw_jitter() {
+    const int64_t jitter_ms = spec().attribute("jitter");
+    if (jitter_ms <= 0) return Nanos(0);
+    // Uniform in [-jitter, +jitter), at microsecond resolution.
+    const int64_t span_us = 2 * jitter_ms * 1000;
+    const int64_t offset_us = static_cast<int64_t>(rng().below(static_cast<uint64_t>(span_us))) - jitter_ms * 1000;
+    return Micros(offset_us);
+  }
+
+  TimePoint release_time(const Held& h) const {
+    const Nanos delay = Millis(spec().attribute("latency")) + h.jitter;
+    return delay > Nanos(0) ? h.received + delay : h.received;
+  }
+
+  void schedule() {
+    // Order is kept, so only the head's time matters.
+    timers().arm(timer_, std::max(release_time(queue_.front()), last_release_));
+  }
+
+  void pop_and_pass() {
+    Held h = std::move(queue_.front());
+    queue_.pop_front();
+    held_bytes_ -= h.chunk.length;
+    pass(std::move(h.chunk));
+    owner().chain_released();
+  }
+
+  void release_due() {
+    const TimePoint now = loop().now();
+    while (!queue_.empty() && std::max(release_time(queue_.front()), last_release_) <= now) {
+      last_release_ = std::max(release_time(queue_.front()), last_release_);
+      pop_and_pass();
+    }
+    if (!queue_.empty()) schedule();
+    else if (eof_pending_) {
+      eof_pending_ = false;
+      pass_eof();
+    }
+  }
+
+  std::deque<Held> queue_;
+  size_t held_bytes_ = 0;
+  bool eof_pending_ = false;
+  TimePoint last_release_{};
+  Timer timer_;
+};
+
+}  // namespace
+
+std::unique_ptr<ToxicStage> make_latency_stage(ToxicChain& chain, ToxicConfigPtr config) {
+  return std::make_unique<LatencyStage>(chain, std::move(config));
+}
+
+}  // namespace faultline

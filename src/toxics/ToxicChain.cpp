@@ -1,0 +1,96 @@
+#include "toxics/ToxicChain.h"
+
+#include <algorithm>
+
+namespace faultline {
+
+ToxicStage::ToxicStage(ToxicChain& chain, ToxicConfigPtr config) : chain_(chain), config_(std::move(config)) {}
+
+void ToxicStage::pass(Chunk chunk) { chain_.deliver(chain_.index_of(this) + 1, std::move(chunk)); }
+void ToxicStage::pass_eof() { chain_.deliver_eof(chain_.index_of(this) + 1); }
+ChainOwner& ToxicStage::owner() { return chain_.owner(); }
+
+ToxicChain::~ToxicChain() = default;
+
+size_t ToxicChain::index_of(const ToxicStage* stage) const {
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (stages_[i].get() == stage) return i;
+  return stages_.size();
+}
+
+void ToxicChain::deliver(size_t index, Chunk chunk) {
+  while (index < stages_.size() && !stages_[index]->active_) ++index;
+  if (index >= stages_.size()) owner_.chain_output(std::move(chunk));
+  else stages_[index]->on_chunk(std::move(chunk));
+}
+
+void ToxicChain::deliver_eof(size_t index) {
+  while (index < stages_.size() && !stages_[index]->active_) ++index;
+  if (index >= stages_.size()) owner_.chain_output_eof();
+  else stages_[index]->on_eof();
+}
+
+bool ToxicChain::has_active_stage() const {
+  return std::any_of(stages_.begin(), stages_.end(), [](const auto& s) { return s->active_; });
+}
+
+size_t ToxicChain::held_bytes() const {
+  size_t total = 0;
+  for (const auto& s : stages_) total += s->held_bytes();
+  return total;
+}
+
+void ToxicChain::draw_toxicity(ToxicStage& stage) {
+  const ToxicConfig& cfg = stage.config();
+  const uint64_t seed = owner_.random_seed(cfg);
+  stage.rng_.reseed(seed);
+  const float toxicity = cfg.spec.toxicity;
+  // 0 never applies and 1 always does, exactly; in between, a fair draw.
+  stage.active_ = toxicity >= 1.0f || (toxicity > 0.0f && Rng(seed ^ 0x70C1C17ULL).unit() < toxicity);
+}
+
+void ToxicChain::apply(const ToxicChainConfig& toxics) {
+  // 1. Toxics that are gone let go of what they hold, in chain order.
+  for (size_t i = 0; i < stages_.size();) {
+    const uint64_t id = stages_[i]->config().id;
+    const bool kept = std::any_of(toxics.begin(), toxics.end(), [&](const auto& t) { return t->id == id; });
+    if (kept) {
+      ++i;
+      continue;
+    }
+    if (stages_[i]->active_) stages_[i]->stop();
+    stages_.erase(stages_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  // 2. Updated toxics take their new values, in place.
+  for (auto& stage : stages_) {
+    auto cfg = *std::find_if(toxics.begin(), toxics.end(), [&](const auto& t) { return t->id == stage->config().id; });
+    if (stage->config_ == cfg) continue;
+    const bool redraw = stage->config_->toxicity_generation != cfg->toxicity_generation;
+    stage->config_ = cfg;
+    const bool was_active = stage->active_;
+    if (redraw) draw_toxicity(*stage);
+    if (was_active && !stage->active_) {
+      stage->active_ = true;  // while it lets go of what it holds
+      stage->stop();
+      stage->active_ = false;
+    } else if (!was_active && stage->active_) {
+      stage->start();
+    } else if (stage->active_) {
+      stage->reconfigured();
+    }
+  }
+  // 3. New toxics join at the end and start once the chain is complete.
+  std::vector<ToxicStage*> fresh;
+  for (const auto& cfg : toxics) {
+    const bool exists = std::any_of(stages_.begin(), stages_.end(), [&](const auto& s) { return s->config().id == cfg->id; });
+    if (exists) continue;
+    stages_.push_back(make_toxic_stage(*this, cfg));
+    fresh.push_back(stages_.back().get());
+  }
+  for (ToxicStage* stage : fresh) {
+    draw_toxicity(*stage);
+    if (stage->active_) stage->start();
+  }
+}
+
+}  // namespace faultline

@@ -1,0 +1,21 @@
+#pragma once
+// The data plane's view of a toxic: an immutable snapshot shared by the event
+// loops. Updating a toxic publishes a new snapshot with the same id.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/ToxicSpec.h"
+
+namespace faultline {
+
+struct ToxicConfig {
+  uint64_t id = 0;                  // the same for every snapshot of one toxic
+  uint64_t toxicity_generation = 0; // changes when toxicity is set: connections draw again
+  ToxicSpec spec;
+};
+
+using ToxicConfigPtr = std::shared_ptr<const ToxicConfig>;
+using ToxicChainConfig = std::vector<ToxicConfigPtr>;
+
+}  // namespace faultline
