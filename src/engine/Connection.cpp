@@ -140,13 +140,15 @@ void Connection::fail_upstream(const std::string& reason) {
 void Connection::on_io(bool is_client, uint32_t events) {
   if (closed()) return;
   if (!is_client && state_ == State::Connecting) {
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-      int error = 0;
-      socklen_t len = sizeof error;
-      ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
-      on_connect_result(error);
-    }
-    return;
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    on_connect_result(error);
+    // The same edge may already carry the upstream's first bytes (a server
+    // that speaks first): the socket is edge-triggered, so it will not be
+    // reported again. Take them in below rather than drop the event.
+    if (state_ != State::Open) return;
   }
   SocketSide& side = is_client ? client_ : upstream_;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
