@@ -29,8 +29,6 @@ std::string request_text(const std::string& method, const std::string& path, con
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-bool is_request_id(const std::string& id) { return std::regex_match(id, std::regex("[0-9a-v]{20}")); }
-
 }  // namespace
 
 TEST(ApiRouting, UnknownPathsGetThePlainNotFoundPage) {

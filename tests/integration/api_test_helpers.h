@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,9 @@ inline int port_of(const std::string& listen) { return std::stoi(listen.substr(l
 
 // The JSON text of a string, for building request bodies.
 inline std::string quoted(const std::string& s) { return Json(s).dump(); }
+
+// An X-Toxiproxy-Request-Id value: 20 characters of lower-case base32hex.
+inline bool is_request_id(const std::string& id) { return std::regex_match(id, std::regex("[0-9a-v]{20}")); }
 
 // A handler error as every endpoint but /populate writes it: JSON labelled
 // text/plain, with a trailing newline, and the nosniff header.
@@ -95,11 +99,14 @@ inline bool echoes(const Socket& client, const std::string& text = "ping") {
 }
 
 // Occupies 127.0.0.1:port (or a fresh port for 0) with a listening socket of
-// our own, so that the server's bind there fails.
+// our own, so that the server's bind there fails. SO_REUSEADDR, like the
+// server's own sockets, so that connections in TIME_WAIT do not count.
 class PortHolder {
  public:
   explicit PortHolder(int port = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
