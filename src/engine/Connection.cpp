@@ -120,7 +120,11 @@ void Connection::on_connect_result(int error) {
 
 void Connection::on_connected() {
   state_ = State::Open;
+  // The readiness that completed the connect may also have said "readable"
+  // (a server that speaks first, or closes at once); with edge-triggered
+  // events it will not be said again, so look.
   upstream_.writable = true;
+  upstream_.readable = true;
   loop().watch(client_.fd, kSocketEvents, &client_watch_);
   log::debug("connection opened", {{"proxy", proxy_.runtime->name},
                                     {"client", net::SocketAddress::of_peer(client_.fd).to_string()},

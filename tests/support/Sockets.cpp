@@ -15,6 +15,8 @@
 
 namespace faultline::test {
 
+int connect_with_error(int port, const std::string& host, std::chrono::milliseconds timeout, int& error);
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -28,6 +30,15 @@ int free_port() {
 }
 
 int connect_tcp(int port, const std::string& host, std::chrono::milliseconds timeout) {
+  int ignored = 0;
+  return connect_with_error(port, host, timeout, ignored);
+}
+
+int connect_tcp_reporting(int port, int& error, const std::string& host) {
+  return connect_with_error(port, host, 3000ms, error);
+}
+
+int connect_with_error(int port, const std::string& host, std::chrono::milliseconds timeout, int& error) {
   const bool v6 = host.find(':') != std::string::npos;
   const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int rc;
@@ -47,11 +58,13 @@ int connect_tcp(int port, const std::string& host, std::chrono::milliseconds tim
     rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
   if (rc != 0 && errno != EINPROGRESS) {
+    error = errno;
     ::close(fd);
     return -1;
   }
   pollfd p{fd, POLLOUT, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+    error = ETIMEDOUT;
     ::close(fd);
     return -1;
   }
@@ -59,6 +72,7 @@ int connect_tcp(int port, const std::string& host, std::chrono::milliseconds tim
   socklen_t len = sizeof err;
   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
   if (err != 0) {
+    error = err;
     ::close(fd);
     return -1;
   }

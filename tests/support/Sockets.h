@@ -13,6 +13,8 @@ int free_port();
 
 // Connects to host:port; returns the fd or -1. Sets TCP_NODELAY.
 int connect_tcp(int port, const std::string& host = "127.0.0.1", std::chrono::milliseconds timeout = 3000ms);
+// Like connect_tcp, and on failure `error` tells why (ECONNREFUSED, ECONNRESET, ETIMEDOUT).
+int connect_tcp_reporting(int port, int& error, const std::string& host = "127.0.0.1");
 bool port_accepts(int port, const std::string& host = "127.0.0.1");
 
 void send_all(int fd, const std::string& data);
