@@ -35,15 +35,21 @@ int hex_value(char c) {
   return -1;
 }
 
-ProxySpec decode_new_proxy(const json::Value& doc, const std::string& where) {
+// Reads a proxy object; only type errors are reported here (see require_fields).
+ProxySpec decode_proxy(const json::Value& doc) {
+  json::expect_object(doc, "toxiproxy.Proxy");
   ProxySpec spec;
   spec.name = json::read_string(doc, "name", "Proxy.name").value_or("");
   spec.listen = json::read_string(doc, "listen", "Proxy.listen").value_or("");
   spec.upstream = json::read_string(doc, "upstream", "Proxy.upstream").value_or("");
   spec.enabled = json::read_bool(doc, "enabled", "Proxy.enabled").value_or(true);
+  return spec;
+}
+
+// A new proxy needs a name and an upstream; `where` locates it in a populate list.
+void require_fields(const ProxySpec& spec, const std::string& where) {
   if (spec.name.empty()) throw ApiError(400, "missing required field: name" + where);
   if (spec.upstream.empty()) throw ApiError(400, "missing required field: upstream" + where);
-  return spec;
 }
 
 }  // namespace
@@ -88,9 +94,24 @@ std::string new_request_id() {
 
 Api::Api(Registry& registry, ApiOptions options) : registry_(registry), options_(std::move(options)) {}
 
+std::string route_pattern(const std::vector<std::string>& p) {
+  if (p.size() == 1 && (p[0] == "reset" || p[0] == "proxies" || p[0] == "populate" || p[0] == "version" || p[0] == "metrics"))
+    return "/" + p[0];
+  if (p.empty() || p[0] != "proxies" || p.size() < 2 || p[1].empty()) return "";
+  if (p.size() == 2) return "/proxies/{proxy}";
+  if (p[2] != "toxics") return "";
+  if (p.size() == 3) return "/proxies/{proxy}/toxics";
+  if (p.size() == 4 && !p[3].empty()) return "/proxies/{proxy}/toxics/{toxic}";
+  return "";
+}
+
 Response Api::handle(const Request& request) {
   const auto path = split_path(request.target);
   Response response = route(request, path);
+  if (options_.on_request) {
+    const std::string pattern = route_pattern(path);
+    if (!pattern.empty()) options_.on_request(request.method, pattern, response.status);
+  }
   return response;
 }
 
@@ -141,9 +162,9 @@ Response Api::route(const Request& r, const std::vector<std::string>& p) {
 
 Response Api::proxies(const Request& r) {
   if (r.method == "GET") return json_response(200, proxy_map_json(registry_.list_proxies()));
-  const json::Value doc = json::parse_request_body(r.body);
-  json::expect_object(doc, "toxiproxy.Proxy");
-  return json_response(201, proxy_json(registry_.create_proxy(decode_new_proxy(doc, ""))));
+  const ProxySpec spec = decode_proxy(json::parse_request_body(r.body));
+  require_fields(spec, "");
+  return json_response(201, proxy_json(registry_.create_proxy(spec)));
 }
 
 Response Api::proxy(const Request& r, const std::string& name) {
@@ -201,15 +222,12 @@ Response Api::populate(const Request& r) {
     if (!doc.is_array() && !doc.is_null())
       throw BadRequestBody("json: cannot unmarshal " + json::describe_for_error(doc, false) +
                            " into Go value of type []toxiproxy.Proxy");
+    // The whole list is decoded before any entry is validated, so a type
+    // error anywhere wins over a missing field in an earlier entry.
     std::vector<PopulateEntry> entries;
-    if (doc.is_array()) {
-      for (const auto& item : doc) {
-        json::expect_object(item, "toxiproxy.Proxy");
-        entries.push_back(PopulateEntry{});
-      }
-      for (size_t i = 0; i < doc.size(); ++i)
-        entries[i].spec = decode_new_proxy(doc[i], " at proxy " + std::to_string(i + 1));
-    }
+    if (doc.is_array())
+      for (const auto& item : doc) entries.push_back(PopulateEntry{decode_proxy(item), {}});
+    for (size_t i = 0; i < entries.size(); ++i) require_fields(entries[i].spec, " at proxy " + std::to_string(i + 1));
     auto result = registry_.populate(entries);
     return json_response(201, populate_json(&result));
   } catch (const ApiError& e) {

@@ -14,6 +14,8 @@ struct ApiOptions {
   std::string version;
   bool metrics_enabled = false;
   std::function<std::string()> render_metrics;  // Prometheus text
+  // Called after every request that matched a route (route as a pattern: "/proxies/{proxy}").
+  std::function<void(const std::string& method, const std::string& route, int status)> on_request;
 };
 
 class Api {
@@ -39,5 +41,7 @@ class Api {
 // "/proxies/with%20space" -> {"proxies", "with space"}; query ignored.
 std::vector<std::string> split_path(const std::string& target);
 std::string new_request_id();
+// The route pattern a path matches, for metrics: "/proxies/{proxy}/toxics"; "" when none.
+std::string route_pattern(const std::vector<std::string>& path);
 
 }  // namespace faultline::api

@@ -263,8 +263,10 @@ void Registry::push_toxics(Proxy& p, Direction d) {
   if (p.running()) engine_.set_toxics(p.runtime->id, d, p.chains[index_of(d)]);
 }
 
-ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation) {
+ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
+                                     std::shared_ptr<std::atomic<uint64_t>> activations) {
   auto cfg = std::make_shared<ToxicConfig>();
+  if (activations) cfg->activations = std::move(activations);
   cfg->id = id;
   cfg->toxicity_generation = generation;
   cfg->spec = std::move(spec);
@@ -314,7 +316,8 @@ ToxicSpec Registry::update_toxic(const std::string& proxy, const std::string& na
         spec.toxicity = *patch.toxicity;
         generation = next_generation_++;
       }
-      t = make_config(spec, t->id, generation);
+      auto activations = t->activations;
+      t = make_config(spec, t->id, generation, activations);
       push_toxics(p, d);
       log::info("toxic updated", {{"proxy", proxy}, {"name", name}, {"toxicity", static_cast<double>(spec.toxicity)},
                                   {"attributes", describe_attributes(spec)}});
@@ -369,6 +372,21 @@ std::vector<std::shared_ptr<ProxyRuntime>> Registry::runtimes() const {
   std::vector<std::shared_ptr<ProxyRuntime>> out;
   for (const auto& [name, p] : proxies_)
     if (p.runtime) out.push_back(p.runtime);
+  return out;
+}
+
+std::vector<ProxyMetricsView> Registry::metrics_views() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ProxyMetricsView> out;
+  out.reserve(proxies_.size());
+  for (const auto& [name, p] : proxies_) {
+    ProxyMetricsView v{name, p.running(), p.runtime, {}};
+    for (Direction d : kDirections)
+      for (const auto& t : p.chains[index_of(d)])
+        v.toxics.push_back({t->spec.name, std::string(toxic_type_info(t->spec.kind).name), to_string(d),
+                            t->activations->load(std::memory_order_relaxed)});
+    out.push_back(std::move(v));
+  }
   return out;
 }
 

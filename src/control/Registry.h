@@ -48,6 +48,20 @@ struct RetiredCounters {
   uint64_t sent[2] = {0, 0};
 };
 
+// What /metrics shows of one proxy.
+struct ProxyMetricsView {
+  std::string name;
+  bool enabled = false;
+  std::shared_ptr<ProxyRuntime> runtime;  // null while disabled
+  struct Toxic {
+    std::string name;
+    std::string type;
+    std::string stream;
+    uint64_t activations = 0;
+  };
+  std::vector<Toxic> toxics;
+};
+
 class Registry {
  public:
   explicit Registry(Engine& engine);
@@ -75,6 +89,7 @@ class Registry {
   // For metrics: the live runtimes and what stopped ones counted.
   std::vector<std::shared_ptr<ProxyRuntime>> runtimes() const;
   std::vector<RetiredCounters> retired_counters() const;
+  std::vector<ProxyMetricsView> metrics_views() const;  // every proxy, sorted by name
   size_t proxy_count() const;
 
  private:
@@ -99,7 +114,8 @@ class Registry {
   void start(Proxy& p, Listener listener);
   void stop(Proxy& p, bool keep_socket_open);
   void push_toxics(Proxy& p, Direction d);
-  ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation);
+  ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
+                             std::shared_ptr<std::atomic<uint64_t>> activations = nullptr);
   void retire_counters(const ProxyRuntime& rt);
 
   Engine& engine_;

@@ -120,6 +120,9 @@ void Connection::on_connect_result(int error) {
 
 void Connection::on_connected() {
   state_ = State::Open;
+  proxy_.runtime->upstream_connects.fetch_add(1, std::memory_order_relaxed);
+  proxy_.runtime->upstream_connect_nanos.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<Nanos>(Clock::now() - opened_at_).count()), std::memory_order_relaxed);
   // The readiness that completed the connect may also have said "readable"
   // (a server that speaks first, or closes at once); with edge-triggered
   // events it will not be said again, so look.
@@ -181,6 +184,17 @@ void Connection::count_sent(Direction d, size_t n) {
 
 uint64_t Connection::random_seed(const ToxicConfig& toxic) const {
   return mix(mix(proxy_.runtime->random_seed, sequence_), mix(hash_text(toxic.spec.name), toxic.toxicity_generation));
+}
+
+void Connection::log_chaos_event(std::string_view what, const ToxicConfig& toxic, Direction direction) const {
+  // Applying a toxic happens on every connection: debug. Faults that end a connection: info.
+  const log::Level level = what == "toxic applied" ? log::Level::Debug : log::Level::Info;
+  if (!log::enabled(level)) return;
+  log::write(level, what, {{"proxy", proxy_.runtime->name},
+                           {"connection", sequence_},
+                           {"toxic", toxic.spec.name},
+                           {"type", toxic_type_info(toxic.spec.kind).name},
+                           {"stream", to_string(direction)}});
 }
 
 void Connection::close(CloseKind kind) {

@@ -36,6 +36,7 @@ class Connection final : public Disposable {
   void count_received(Direction d, size_t n);
   void count_sent(Direction d, size_t n);
   uint64_t random_seed(const ToxicConfig& toxic) const;
+  void log_chaos_event(std::string_view what, const ToxicConfig& toxic, Direction direction) const;
 
   // Intrusive list of the proxy's connections on this loop.
   Connection* prev = nullptr;

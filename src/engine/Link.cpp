@@ -216,6 +216,10 @@ void Link::close_after_output_written() {
 
 uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }
 
+void Link::chaos_event(std::string_view what, const ToxicConfig& toxic) {
+  connection_.log_chaos_event(what, toxic, direction_);
+}
+
 void Link::release_resources() {
   if (has_pipe_) {
     if (pipe_bytes_ == 0) connection_.pipes().give_back(pipe_);

@@ -43,6 +43,7 @@ class Link final : public ChainOwner, public Continuable {
   void close_connection(bool reset) override;
   void close_after_output_written() override;
   uint64_t random_seed(const ToxicConfig& toxic) override;
+  void chaos_event(std::string_view what, const ToxicConfig& toxic) override;
 
  private:
   enum class Step { Progress, Blocked, Closed };

@@ -27,6 +27,8 @@ struct ProxyRuntime {
   std::atomic<uint64_t> connections_closed{0};
   std::atomic<int64_t> connections_active{0};
   std::atomic<uint64_t> upstream_connect_failures{0};
+  std::atomic<uint64_t> upstream_connects{0};
+  std::atomic<uint64_t> upstream_connect_nanos{0};  // total time spent connecting, for the mean
   DirectionCounters directions[2];
 
   DirectionCounters& counters(Direction d) { return directions[index_of(d)]; }

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "control/Registry.h"
+#include "metrics/ApiStats.h"
 
 namespace faultline {
 namespace {
@@ -116,10 +117,78 @@ void render_process_metrics(const MetricsOptions& options, std::string& out) {
         as.rlim_cur == RLIM_INFINITY ? -1.0 : static_cast<double>(as.rlim_cur));
 }
 
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void render_api_requests(const ApiStats& stats, std::string& out) {
+  const auto counts = stats.snapshot();
+  if (counts.empty()) return;
+  family(out, "faultline_api_requests_total", "counter", "API requests by method, route and status.");
+  for (const auto& [key, n] : counts) {
+    const auto& [method, route, status] = key;
+    out += fmt::format("faultline_api_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                       escape_label(method), escape_label(route), status, n);
+  }
+}
+
+// faultline's per-proxy families, in name order.
+void render_proxy_families(const Registry& registry, std::string& out) {
+  const auto proxies = registry.metrics_views();
+  const auto retired = registry.retired_counters();
+  auto per_proxy = [&](const char* name, const char* type, const char* help, auto value) {
+    family(out, name, type, help);
+    for (const auto& p : proxies) out += fmt::format("{}{{proxy=\"{}\"}} {}\n", name, escape_label(p.name), value(p));
+  };
+  auto live = [](const ProxyMetricsView& p, auto get) -> uint64_t { return p.runtime ? get(*p.runtime) : 0; };
+
+  family(out, "faultline_proxy_bytes_total", "counter", "Bytes delivered by each proxy, by direction.");
+  for (const auto& p : proxies) {
+    for (Direction d : kDirections) {
+      uint64_t bytes = p.runtime ? p.runtime->counters(d).bytes_sent.load(std::memory_order_relaxed) : 0;
+      for (const auto& r : retired)
+        if (r.proxy == p.name) bytes += r.sent[index_of(d)];
+      out += fmt::format("faultline_proxy_bytes_total{{direction=\"{}\",proxy=\"{}\"}} {}\n", to_string(d),
+                         escape_label(p.name), bytes);
+    }
+  }
+  per_proxy("faultline_proxy_connections_accepted_total", "counter", "Client connections accepted since the proxy last started.",
+            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.connections_accepted.load(std::memory_order_relaxed); }); });
+  per_proxy("faultline_proxy_connections_active", "gauge", "Client connections open now.",
+            [&](const auto& p) { return p.runtime ? p.runtime->connections_active.load(std::memory_order_relaxed) : 0; });
+  per_proxy("faultline_proxy_connections_closed_total", "counter", "Client connections closed since the proxy last started.",
+            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.connections_closed.load(std::memory_order_relaxed); }); });
+  per_proxy("faultline_proxy_enabled", "gauge", "1 while the proxy listens, 0 while it is disabled.",
+            [](const auto& p) { return p.enabled ? 1 : 0; });
+  family(out, "faultline_proxy_toxics", "gauge", "Toxics configured on each proxy, by type.");
+  for (const auto& p : proxies) {
+    std::map<std::string, int> by_type;
+    for (const auto& t : p.toxics) ++by_type[t.type];
+    for (const auto& [type, n] : by_type)
+      out += fmt::format("faultline_proxy_toxics{{proxy=\"{}\",type=\"{}\"}} {}\n", escape_label(p.name), type, n);
+  }
+  per_proxy("faultline_proxy_upstream_connect_failures_total", "counter", "Upstream connects that failed (refused, timed out, unresolvable).",
+            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.upstream_connect_failures.load(std::memory_order_relaxed); }); });
+  family(out, "faultline_proxy_upstream_connect_seconds", "summary", "Time from accepting a client to being connected upstream.");
+  for (const auto& p : proxies) {
+    const uint64_t nanos = live(p, [](const ProxyRuntime& r) { return r.upstream_connect_nanos.load(std::memory_order_relaxed); });
+    const uint64_t count = live(p, [](const ProxyRuntime& r) { return r.upstream_connects.load(std::memory_order_relaxed); });
+    out += fmt::format("faultline_proxy_upstream_connect_seconds_sum{{proxy=\"{}\"}} {:.9f}\n", escape_label(p.name), static_cast<double>(nanos) / 1e9);
+    out += fmt::format("faultline_proxy_upstream_connect_seconds_count{{proxy=\"{}\"}} {}\n", escape_label(p.name), count);
+  }
+  family(out, "faultline_toxic_activations_total", "counter", "Connections each toxic applied to (after toxicity).");
+  for (const auto& p : proxies)
+    for (const auto& t : p.toxics)
+      out += fmt::format("faultline_toxic_activations_total{{proxy=\"{}\",stream=\"{}\",toxic=\"{}\",type=\"{}\"}} {}\n",
+                         escape_label(p.name), t.stream, escape_label(t.name), t.type, t.activations);
+}
+
 }  // namespace
 
-std::string render_metrics(const Registry& registry, const MetricsOptions& options) {
+std::string render_metrics(const Registry& registry, const ApiStats* api_stats, const MetricsOptions& options) {
   std::string out;
+  if (api_stats) render_api_requests(*api_stats, out);
+  if (options.proxy_metrics) render_proxy_families(registry, out);
   if (options.runtime_metrics) render_process_metrics(options, out);
   out +=
       "# HELP promhttp_metric_handler_errors_total Total number of internal errors encountered by the promhttp metric handler.\n"

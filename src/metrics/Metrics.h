@@ -1,12 +1,14 @@
 #pragma once
-// /metrics in the Prometheus text format: Toxiproxy's two byte counters (with
-// -proxy-metrics), faultline's own families, and process metrics (with
-// -runtime-metrics). Rendering reads relaxed atomics; the data path only adds.
+// /metrics in the Prometheus text format: Toxiproxy's two byte counters and
+// faultline's own families (with -proxy-metrics), process metrics and build
+// info (with -runtime-metrics), API request counts (with either). Rendering
+// reads relaxed atomics; the data path only ever adds to them.
 #include <string>
 
 namespace faultline {
 
 class Registry;
+class ApiStats;
 
 struct MetricsOptions {
   bool proxy_metrics = false;
@@ -14,6 +16,6 @@ struct MetricsOptions {
   std::string version;
 };
 
-std::string render_metrics(const Registry& registry, const MetricsOptions& options);
+std::string render_metrics(const Registry& registry, const ApiStats* api_stats, const MetricsOptions& options);
 
 }  // namespace faultline

@@ -17,6 +17,7 @@
 #include "demo/DemoUpstreams.h"
 #include "engine/Engine.h"
 #include "log/Log.h"
+#include "metrics/ApiStats.h"
 #include "metrics/Metrics.h"
 #include "model/ApiError.h"
 #include "server/GoFlags.h"
@@ -127,7 +128,11 @@ int run(int argc, char** argv) {
   api::ApiOptions api_options;
   api_options.version = FAULTLINE_VERSION;
   api_options.metrics_enabled = o.proxy_metrics || o.runtime_metrics;
-  api_options.render_metrics = [&] { return render_metrics(registry, metrics_options); };
+  ApiStats api_stats;
+  api_options.render_metrics = [&] { return render_metrics(registry, &api_stats, metrics_options); };
+  api_options.on_request = [&](const std::string& method, const std::string& route, int status) {
+    api_stats.count(method, route, status);
+  };
   api::Api api(registry, api_options);
 
   api::HttpServerOptions http_options;
@@ -137,11 +142,15 @@ int run(int argc, char** argv) {
   api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
   if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
 
-  if (!config.proxies.empty()) {
+  // One entry at a time, so that a failure (a port another program holds)
+  // names its entry; nothing has been served yet, so nothing needs undoing.
+  for (size_t i = 0; i < config.proxies.size(); ++i) {
+    const PopulateEntry& entry = config.proxies[i];
     try {
-      registry.populate(config.proxies);
+      registry.populate({entry});
     } catch (const ApiError& e) {
-      return fail(fmt::format("config {}: {}", o.config, e.what()));
+      return fail(fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}",
+                              o.config, i + 1, entry.spec.name, entry.spec.listen, e.what()));
     }
   }
 

@@ -14,6 +14,7 @@ class LimitDataStage final : public ToxicStage {
     const int64_t limit = std::max<int64_t>(0, spec().attribute("bytes"));
     const int64_t room = limit - passed_;
     if (room <= 0) {
+      owner().chaos_event("data limit reached", config());
       owner().close_after_output_written();
       return;
     }
@@ -21,6 +22,7 @@ class LimitDataStage final : public ToxicStage {
       chunk.length = static_cast<size_t>(room);
       passed_ += room;
       pass(std::move(chunk));
+      owner().chaos_event("data limit reached", config());
       owner().close_after_output_written();
       return;
     }

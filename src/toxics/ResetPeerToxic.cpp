@@ -10,7 +10,10 @@ namespace {
 class ResetPeerStage final : public ToxicStage {
  public:
   ResetPeerStage(ToxicChain& chain, ToxicConfigPtr config) : ToxicStage(chain, std::move(config)) {
-    timer_.set_callback([this] { owner().close_connection(true); });
+    timer_.set_callback([this] {
+      owner().chaos_event("reset sent", this->config());
+      owner().close_connection(true);
+    });
   }
   ~ResetPeerStage() override { timers().cancel(timer_); }
 

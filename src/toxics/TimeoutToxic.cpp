@@ -10,7 +10,10 @@ namespace {
 class TimeoutStage final : public ToxicStage {
  public:
   TimeoutStage(ToxicChain& chain, ToxicConfigPtr config) : ToxicStage(chain, std::move(config)) {
-    timer_.set_callback([this] { owner().close_connection(false); });
+    timer_.set_callback([this] {
+      owner().chaos_event("timeout fired", this->config());
+      owner().close_connection(false);
+    });
   }
   ~TimeoutStage() override { timers().cancel(timer_); }
 

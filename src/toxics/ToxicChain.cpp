@@ -47,6 +47,10 @@ void ToxicChain::draw_toxicity(ToxicStage& stage) {
   const float toxicity = cfg.spec.toxicity;
   // 0 never applies and 1 always does, exactly; in between, a fair draw.
   stage.active_ = toxicity >= 1.0f || (toxicity > 0.0f && Rng(seed ^ 0x70C1C17ULL).unit() < toxicity);
+  if (stage.active_) {
+    cfg.activations->fetch_add(1, std::memory_order_relaxed);
+    owner_.chaos_event("toxic applied", cfg);
+  }
 }
 
 void ToxicChain::apply(const ToxicChainConfig& toxics) {

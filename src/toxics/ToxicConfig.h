@@ -1,6 +1,7 @@
 #pragma once
 // The data plane's view of a toxic: an immutable snapshot shared by the event
 // loops. Updating a toxic publishes a new snapshot with the same id.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -13,6 +14,8 @@ struct ToxicConfig {
   uint64_t id = 0;                  // the same for every snapshot of one toxic
   uint64_t toxicity_generation = 0; // changes when toxicity is set: connections draw again
   ToxicSpec spec;
+  // Connections this toxic has applied to (shared by all its snapshots, for /metrics).
+  std::shared_ptr<std::atomic<uint64_t>> activations = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 using ToxicConfigPtr = std::shared_ptr<const ToxicConfig>;

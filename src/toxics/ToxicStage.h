@@ -5,6 +5,7 @@
 // is written to the destination. A stage never touches sockets itself.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "engine/EventLoop.h"
 #include "toxics/Chunk.h"
@@ -25,6 +26,8 @@ class ChainOwner {
   virtual void close_connection(bool reset) = 0;   // whole connection: FIN, or RST when `reset`
   virtual void close_after_output_written() = 0;   // FIN once what was output is written
   virtual uint64_t random_seed(const ToxicConfig& toxic) = 0;  // per connection and toxic
+  // Logs a fault the toxic caused on this connection ("toxic applied", "reset sent", ...).
+  virtual void chaos_event(std::string_view what, const ToxicConfig& toxic) = 0;
 
  protected:
   ~ChainOwner() = default;
