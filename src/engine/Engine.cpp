@@ -1,5 +1,8 @@
 #include "engine/Engine.h"
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <latch>
 #include <thread>
 
@@ -40,7 +43,14 @@ void Engine::stop_proxy(uint64_t id) {
 }
 
 void Engine::stop_accepting(uint64_t id) {
-  on_every_worker([&](Worker& w) { w.stop_accepting(id); });
+  std::atomic<int> listen_fd{-1};
+  on_every_worker([&](Worker& w) {
+    if (const int fd = w.stop_accepting(id); fd >= 0) listen_fd.store(fd, std::memory_order_relaxed);
+  });
+  // No worker watches the socket any more: take it out of the listening
+  // state, so that a client connecting now is refused at once instead of
+  // waiting in a backlog nobody accepts from.
+  if (const int fd = listen_fd.load(std::memory_order_relaxed); fd >= 0) ::shutdown(fd, SHUT_RD);
 }
 
 void Engine::set_toxics(uint64_t id, Direction direction, const ToxicChainConfig& toxics) {

@@ -41,6 +41,9 @@ class Engine {
   // Stops accepting and closes every connection of the proxy. The caller
   // closes the listening socket afterwards.
   void stop_proxy(uint64_t id);
+  // Stops accepting for good (shutdown): live connections go on, new clients
+  // are refused at once. The listening socket stays open, and keeps its port,
+  // until the caller closes it.
   void stop_accepting(uint64_t id);
   void set_toxics(uint64_t id, Direction direction, const ToxicChainConfig& toxics);
   void stop();  // closes everything and joins the threads

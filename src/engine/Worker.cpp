@@ -59,12 +59,13 @@ void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, Tox
   proxies_[p->runtime->id] = std::move(proxy);
 }
 
-void Worker::stop_accepting(uint64_t id) {
+int Worker::stop_accepting(uint64_t id) {
   auto it = proxies_.find(id);
-  if (it == proxies_.end() || !it->second->accepting) return;
+  if (it == proxies_.end() || !it->second->accepting) return -1;
   it->second->accepting = false;
   loop_.timers().cancel(it->second->accept_retry);
   loop_.unwatch(it->second->listen_fd);
+  return it->second->listen_fd;
 }
 
 void Worker::remove_proxy(uint64_t id) {

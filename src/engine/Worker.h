@@ -50,7 +50,7 @@ class Worker {
   // Loop thread only.
   void add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicChainConfig up, ToxicChainConfig down);
   void remove_proxy(uint64_t id);       // stops accepting and closes its connections
-  void stop_accepting(uint64_t id);
+  int stop_accepting(uint64_t id);       // returns the listening socket it stopped watching, or -1
   void set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics);
   void connection_closed(LoopProxy& proxy, Connection* c);
   void accept_from(LoopProxy& proxy);

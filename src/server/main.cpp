@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -159,12 +160,19 @@ int run(int argc, char** argv) {
   log::info("server started", {{"version", FAULTLINE_VERSION}, {"api", api_addresses}, {"config", o.config},
                                {"proxies", registry.proxy_count()}, {"workers", engine.worker_count()},
                                {"seed", o.seed}});
+  // The signal handler runs on the API thread. The drain waits up to the
+  // grace period, so it runs on a thread of its own: the API thread goes back
+  // to its loop at once and closes the API's listening sockets there.
+  std::thread drainer;
   http.run([&](int signal) {
     log::info("shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
     http.stop_accepting();
-    registry.drain(o.grace);
-    http.stop();
+    drainer = std::thread([&] {
+      registry.drain(o.grace);
+      http.stop();
+    });
   });
+  if (drainer.joinable()) drainer.join();
   engine.stop();
   log::info("server stopped");
   log::flush();
