@@ -1,8 +1,10 @@
 #include "config/ConfigFile.h"
 
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -80,13 +82,41 @@ class Validator {
     return v->get<std::string>();
   }
 
-  void check_address(const std::string& where, const char* field, const std::string& value, const char* example) {
+  // host:port with a port in range; `min_port` is 0 for a listen address
+  // (any free port) and 1 for an upstream (something must answer there).
+  // Returns the port.
+  uint16_t check_address(const std::string& where, const char* field, const std::string& value, uint16_t min_port,
+                         const char* example) {
+    const std::string allowed = fmt::format("expected host:port with a port from {} to 65535, e.g. \"{}\"", min_port, example);
     std::string error;
     auto hp = net::split_host_port(value, error);
     if (hp) {
-      if (net::parse_port(hp->port, error)) return;
+      auto port = net::parse_port(hp->port, error);
+      if (port && *port >= min_port) return *port;
+      if (port) error = fmt::format("port {} cannot be used here", *port);
     }
-    fail_field(where, field, Value(value), fmt::format("{} (expected host:port, e.g. \"{}\")", error, example));
+    fail_field(where, field, Value(value), fmt::format("{} ({})", error, allowed));
+  }
+
+  // Two entries may not listen on the same fixed port of the same address
+  // (or of a wildcard address, which covers them all): the second could
+  // never start. Port 0 picks a free port each time and never clashes.
+  void check_listen_unique(const std::string& where, const std::string& listen, uint16_t port) {
+    if (port == 0) return;
+    std::string error;
+    const std::string address = canonical_listen_address(listen);
+    auto host_of = [&](const std::string& a) {
+      auto hp = net::split_host_port(a, error);
+      return hp ? hp->host : std::string();
+    };
+    auto wildcard = [](const std::string& host) { return host.empty() || host == "::" || host == "0.0.0.0"; };
+    for (const auto& [other_where, other_address, other_port] : listens_) {
+      if (other_port != port) continue;
+      const std::string h1 = host_of(address), h2 = host_of(other_address);
+      if (address == other_address || wildcard(h1) || wildcard(h2))
+        fail_field(where, "listen", Value(listen), fmt::format("{} listens there already", other_where));
+    }
+    listens_.emplace_back(where, address, port);
   }
 
   void proxy(const Value& entry, size_t index) {
@@ -103,9 +133,10 @@ class Validator {
         out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, toxics)",
                                             origin_, where, it.key()));
     e.spec.listen = text_field(entry, where, "listen", true, "a listen address is required, e.g. \"127.0.0.1:26379\"");
-    check_address(where, "listen", e.spec.listen, "127.0.0.1:26379");
+    const uint16_t listen_port = check_address(where, "listen", e.spec.listen, 0, "127.0.0.1:26379");
     e.spec.upstream = text_field(entry, where, "upstream", true, "an upstream address is required, e.g. \"127.0.0.1:6379\"");
-    check_address(where, "upstream", e.spec.upstream, "127.0.0.1:6379");
+    check_address(where, "upstream", e.spec.upstream, 1, "127.0.0.1:6379");
+    check_listen_unique(where, e.spec.listen, listen_port);
     if (const Value* enabled = json::find_member(entry, "enabled")) {
       if (!enabled->is_boolean()) fail_field(where, "enabled", *enabled, "must be true or false");
       e.spec.enabled = enabled->get<bool>();
@@ -165,6 +196,7 @@ class Validator {
   std::string origin_;
   LoadedConfig& out_;
   std::set<std::string> names_;
+  std::vector<std::tuple<std::string, std::string, uint16_t>> listens_;  // entry, resolved address, port
 };
 
 }  // namespace
