@@ -1,0 +1,304 @@
+#include "cli/CommandLine.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <functional>
+
+#include "cli/Commands.h"
+#include "cli/Completion.h"
+#include "cli/Units.h"
+
+namespace faultline::cli {
+namespace {
+
+constexpr const char* kDefaultUrl = "http://localhost:8474";
+
+// Everything the parsed command line asks for. CLI11 writes into these
+// fields; the chosen command's callback stores what to run in `action`.
+struct Invocation {
+  std::string host;
+  bool json = false;
+  std::function<void(Context&)> action;
+  std::string offline_output;  // commands that need no server (completion)
+  bool offline = false;
+
+  // Option values of the individual commands.
+  std::string proxy, name, listen, upstream, type, value, timeout, jitter, direction, shell;
+  std::optional<double> toxicity;
+  std::vector<std::string> attributes;
+  bool up_flag = false, down_flag = false;
+};
+
+// The --host flag wins, then FAULTLINE_URL, then Toxiproxy's TOXIPROXY_URL.
+std::string server_url(const Invocation& in) {
+  if (!in.host.empty()) return in.host;
+  for (const char* name : {"FAULTLINE_URL", "TOXIPROXY_URL"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return value;
+  }
+  return kDefaultUrl;
+}
+
+CLI::App* command(CLI::App& parent, const std::string& name, const std::string& help, const std::string& example,
+                  std::initializer_list<const char*> aliases = {}) {
+  CLI::App* sub = parent.add_subcommand(name, help);
+  for (const char* alias : aliases) sub->alias(alias);
+  sub->footer("Example:\n  " + example + "\n");
+  return sub;
+}
+
+void add_json_flag(CLI::App* sub, Invocation& in) {
+  sub->add_flag("--json", in.json, "Print the API's JSON instead of text");
+}
+
+// ---- reference commands ---------------------------------------------------
+
+void add_proxy_commands(CLI::App& app, Invocation& in) {
+  auto* list = command(app, "list", "List all proxies", "faultline list", {"l", "li", "ls"});
+  add_json_flag(list, in);
+  list->callback([&] { in.action = [](Context& ctx) { list_proxies(ctx); }; });
+
+  auto* inspect = command(app, "inspect", "Show a proxy and its toxics", "faultline inspect redis", {"i", "ins"});
+  inspect->add_option("proxy", in.proxy, "Proxy name")->required();
+  add_json_flag(inspect, in);
+  inspect->callback([&] { in.action = [&](Context& ctx) { inspect_proxy(ctx, in.proxy); }; });
+
+  auto* create = command(app, "create", "Create a proxy",
+                         "faultline create redis -l 127.0.0.1:26379 -u 127.0.0.1:6379", {"c", "new"});
+  create->add_option("proxy", in.proxy, "Proxy name")->required();
+  create->add_option("-l,--listen", in.listen, "Address to listen on, HOST:PORT")->required();
+  create->add_option("-u,--upstream", in.upstream, "Address to forward to, HOST:PORT")->required();
+  add_json_flag(create, in);
+  create->callback([&] { in.action = [&](Context& ctx) { create_proxy(ctx, in.proxy, in.listen, in.upstream); }; });
+
+  auto* toggle = command(app, "toggle", "Enable a disabled proxy, disable an enabled one", "faultline toggle redis",
+                         {"tog"});
+  toggle->add_option("proxy", in.proxy, "Proxy name")->required();
+  toggle->callback([&] { in.action = [&](Context& ctx) { toggle_proxy(ctx, in.proxy); }; });
+
+  auto* remove = command(app, "delete", "Delete a proxy", "faultline delete redis", {"d"});
+  remove->add_option("proxy", in.proxy, "Proxy name")->required();
+  remove->callback([&] { in.action = [&](Context& ctx) { delete_proxy(ctx, in.proxy); }; });
+}
+
+void add_toxic_options(CLI::App* sub, Invocation& in) {
+  sub->add_option("--tox,--toxicity", in.toxicity, "Probability the toxic applies to a connection, 0..1");
+  sub->add_option("-a,--attribute", in.attributes, "Toxic attribute key=value (repeatable)")->allow_extra_args(false);
+  add_json_flag(sub, in);
+}
+
+void add_toxic_commands(CLI::App& app, Invocation& in) {
+  auto* toxic = command(app, "toxic", "Add, update, remove or list toxics",
+                        "faultline toxic add redis -t latency -a latency=1000", {"t"});
+  toxic->require_subcommand(1);
+
+  auto* add = command(*toxic, "add", "Add a toxic to a proxy",
+                      "faultline toxic add redis -t latency -a latency=1000 -a jitter=50 --upstream", {"a"});
+  add->add_option("proxy", in.proxy, "Proxy name")->required();
+  add->add_option("-t,--type", in.type, "Toxic type (latency, bandwidth, timeout, ...)")->required();
+  add->add_option("-n,--toxicName", in.name, "Toxic name (default TYPE_STREAM)");
+  add_toxic_options(add, in);
+  auto* up = add->add_flag("-u,--upstream", in.up_flag, "Apply to data from the client to the upstream");
+  add->add_flag("-d,--downstream", in.down_flag, "Apply to data from the upstream to the client (default)")
+      ->excludes(up);
+  add->callback([&] {
+    in.action = [&](Context& ctx) {
+      add_toxic(ctx, {in.proxy, in.type, in.name, in.toxicity, in.attributes, in.up_flag});
+    };
+  });
+
+  auto* update = command(*toxic, "update", "Change a toxic's attributes or toxicity",
+                         "faultline toxic update redis -n latency_downstream -a latency=2000", {"u"});
+  update->add_option("proxy", in.proxy, "Proxy name")->required();
+  update->add_option("-n,--toxicName", in.name, "Toxic name")->required();
+  add_toxic_options(update, in);
+  update->callback([&] {
+    in.action = [&](Context& ctx) { update_toxic(ctx, in.proxy, in.name, in.toxicity, in.attributes); };
+  });
+
+  auto* remove = command(*toxic, "remove", "Remove a toxic", "faultline toxic remove redis -n latency_downstream",
+                         {"r", "delete", "d"});
+  remove->add_option("proxy", in.proxy, "Proxy name")->required();
+  remove->add_option("-n,--toxicName", in.name, "Toxic name")->required();
+  remove->callback([&] { in.action = [&](Context& ctx) { remove_toxic(ctx, in.proxy, in.name); }; });
+
+  auto* list = command(*toxic, "list", "List a proxy's toxics", "faultline toxic list redis --json", {"ls"});
+  list->add_option("proxy", in.proxy, "Proxy name")->required();
+  add_json_flag(list, in);
+  list->callback([&] { in.action = [&](Context& ctx) { list_toxics(ctx, in.proxy); }; });
+}
+
+// ---- operator shortcuts ---------------------------------------------------
+
+// The value "off" removes the shortcut's toxics instead of setting them;
+// without --direction it then removes both directions.
+bool is_off(const std::string& value) { return value == "off" || value == "remove"; }
+
+Direction shortcut_direction(const Invocation& in) {
+  if (in.direction.empty()) return is_off(in.value) ? Direction::Both : Direction::Down;
+  return parse_direction(in.direction);
+}
+
+void run_shortcut(Context& ctx, const Invocation& in, const std::string& type, nlohmann::json attributes) {
+  if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, type, shortcut_direction(in));
+  check_toxicity(in.toxicity);
+  apply_shortcut(ctx, {in.proxy, type, shortcut_direction(in), std::move(attributes), in.toxicity.value_or(1.0)});
+}
+
+CLI::App* shortcut(CLI::App& app, Invocation& in, const std::string& name, const std::string& help,
+                   const std::string& example, const std::string& value_help, bool value_required) {
+  auto* sub = command(app, name, help, example);
+  sub->add_option("proxy", in.proxy, "Proxy name")->required();
+  sub->add_option("value", in.value, value_help + "; 'off' removes the toxic")->required(value_required);
+  sub->add_option("--direction", in.direction,
+                  "up (client to upstream), down (upstream to client, default) or both");
+  sub->add_option("--tox,--toxicity", in.toxicity, "Probability the toxic applies to a connection, 0..1");
+  return sub;
+}
+
+// Parses a command-line value, turning a unit error into a CommandError.
+template <typename Parse>
+int64_t parse_value(Parse parse, const std::string& text) {
+  try {
+    return parse(text);
+  } catch (const UnitError& error) {
+    throw CommandError(fmt::format("Invalid value: {}", error.what()));
+  }
+}
+
+void add_shortcuts(CLI::App& app, Invocation& in) {
+  auto* down = command(app, "down", "Disable a proxy: new connections are refused", "faultline down redis");
+  down->add_option("proxy", in.proxy, "Proxy name")->required();
+  down->callback([&] { in.action = [&](Context& ctx) { set_enabled(ctx, in.proxy, false); }; });
+
+  auto* up = command(app, "up", "Enable a proxy again", "faultline up redis");
+  up->add_option("proxy", in.proxy, "Proxy name")->required();
+  up->callback([&] { in.action = [&](Context& ctx) { set_enabled(ctx, in.proxy, true); }; });
+
+  auto* latency = shortcut(app, in, "latency", "Add latency (or update it if already there)",
+                           "faultline latency redis 1500 --jitter 200 --direction both",
+                           "Delay, e.g. 250ms, 2s (plain number: ms)", true);
+  latency->add_option("--jitter", in.jitter, "Random extra delay up to this much, e.g. 200ms");
+  latency->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return run_shortcut(ctx, in, "latency", {});
+      const auto ms = parse_value(parse_duration_ms, in.value);
+      const auto jitter = in.jitter.empty() ? 0 : parse_value(parse_duration_ms, in.jitter);
+      run_shortcut(ctx, in, "latency", {{"latency", ms}, {"jitter", jitter}});
+    };
+  });
+
+  auto* timeout = shortcut(app, in, "timeout", "Stop data and close connections after a delay (0: hold forever)",
+                           "faultline timeout redis 30s --direction both", "Delay, e.g. 30s (plain number: ms)", true);
+  timeout->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return run_shortcut(ctx, in, "timeout", {});
+      run_shortcut(ctx, in, "timeout", {{"timeout", parse_value(parse_duration_ms, in.value)}});
+    };
+  });
+
+  auto* reset = shortcut(app, in, "reset-peer", "Reset connections (TCP RST) after a delay",
+                         "faultline reset-peer redis 500ms", "Delay before the reset (default 0)", false);
+  reset->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return run_shortcut(ctx, in, "reset_peer", {});
+      const auto ms = in.value.empty() ? 0 : parse_value(parse_duration_ms, in.value);
+      run_shortcut(ctx, in, "reset_peer", {{"timeout", ms}});
+    };
+  });
+
+  auto* bandwidth = shortcut(app, in, "bandwidth", "Limit the data rate",
+                             "faultline bandwidth redis 100kB/s --direction both",
+                             "Rate, e.g. 500B/s, 100kB/s, 2MB/s (plain number: KB/s)", true);
+  bandwidth->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return run_shortcut(ctx, in, "bandwidth", {});
+      run_shortcut(ctx, in, "bandwidth", {{"rate", parse_value(parse_rate_kbps, in.value)}});
+    };
+  });
+
+  auto* clear = command(app, "clear", "Remove every toxic of a proxy", "faultline clear redis");
+  clear->add_option("proxy", in.proxy, "Proxy name")->required();
+  clear->callback([&] { in.action = [&](Context& ctx) { clear_toxics(ctx, in.proxy); }; });
+
+  auto* status = command(app, "status", "Every proxy with its state and toxics", "faultline status");
+  add_json_flag(status, in);
+  status->callback([&] { in.action = [](Context& ctx) { show_status(ctx); }; });
+
+  auto* completion = command(app, "completion", "Print a shell completion script",
+                             "source <(faultline completion bash)");
+  completion->add_option("shell", in.shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  completion->callback([&] {
+    in.offline = true;
+    in.offline_output = completion_script(in.shell);
+  });
+}
+
+void build(CLI::App& app, Invocation& in) {
+  // -h is --host, as in toxiproxy-cli; help is --help only. Subcommands
+  // inherit this help flag, so it must be set before they are added.
+  app.set_help_flag("--help", "Show help and exit");
+  app.set_version_flag("--version", std::string("faultline version ") + FAULTLINE_VERSION);
+  // Global flags are accepted after the command too: a subcommand hands
+  // options it does not know to its parent.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("-h,--host", in.host,
+                 fmt::format("API URL (default {}; env FAULTLINE_URL, then TOXIPROXY_URL)", kDefaultUrl));
+  app.add_flag("--json", in.json, "Print the API's JSON (read commands)");
+  app.footer("Examples:\n  faultline list\n  faultline latency redis 1500 --jitter 200 --direction both\n"
+             "  faultline -h http://127.0.0.1:8474 status");
+  add_proxy_commands(app, in);
+  add_toxic_commands(app, in);
+  add_shortcuts(app, in);
+}
+
+int run_action(Invocation& in) {
+  const std::string url = server_url(in);
+  try {
+    ApiClient api(url);
+    Context ctx{api, detect_style()};
+    ctx.style.json = in.json;
+    in.action(ctx);
+    return 0;
+  } catch (const UnreachableError& error) {
+    fmt::print(stderr, "cannot reach faultline at {}: {} (is faultline-server running? set --host or FAULTLINE_URL)\n",
+               url, error.what());
+  } catch (const std::invalid_argument& error) {
+    fmt::print(stderr, "Invalid server URL {}: {}\n", url, error.what());
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "{}\n", error.what());
+  }
+  return 1;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app("faultline: inject network faults through a faultline (or Toxiproxy) server", "faultline");
+  Invocation in;
+  build(app, in);
+  if (argc <= 1) {
+    fmt::print("{}", app.help());
+    return 0;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    fmt::print(stderr, "{} (see --help)\n", error.what());
+    return 1;
+  } catch (const CommandError& error) {
+    fmt::print(stderr, "{}\n", error.what());
+    return 1;
+  }
+  if (in.offline) {
+    fmt::print("{}", in.offline_output);
+    return 0;
+  }
+  return run_action(in);
+}
+
+}  // namespace faultline::cli
