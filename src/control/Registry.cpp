@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include "log/Log.h"
@@ -187,25 +188,49 @@ void Registry::delete_proxy(const std::string& name) {
 
 std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entries) {
   std::lock_guard lock(mutex_);
-  // Plan: which entries replace or create a proxy, and their sockets, before any change.
+  // Plan first, commit after: the entries are played in order against a model
+  // of the proxies, acquiring every socket they need, so that a failure
+  // changes nothing (D10) while the result is that of applying them one by
+  // one (a port left by an earlier entry may be taken by a later one; a name
+  // listed twice ends as its last entry).
+  struct Planned {
+    std::string listen;    // as stored: resolved while running
+    std::string upstream;
+    int fd = -1;           // listening socket while running
+  };
+  std::map<std::string, Planned> model;
+  for (const auto& [name, p] : proxies_) model[name] = Planned{p.spec.listen, p.spec.upstream, p.listen_fd};
+  std::map<std::string, int> released;  // address -> socket of a proxy that will be replaced
+  std::vector<int> opened;               // sockets opened by the plan, closed if it fails
   struct Step {
     const PopulateEntry* entry;
     bool unchanged;
     Listener listener;
   };
   std::vector<Step> steps;
-  std::vector<int> opened;
   try {
     for (const auto& e : entries) {
-      auto it = proxies_.find(e.spec.name);
-      const Proxy* current = it == proxies_.end() ? nullptr : &it->second;
+      auto current = model.find(e.spec.name);
       // D9: "localhost:P" and "127.0.0.1:P" are the same address.
-      const bool unchanged = current && e.toxics.empty() && current->spec.upstream == e.spec.upstream &&
-                             canonical_listen_address(e.spec.listen) == canonical_listen_address(current->spec.listen);
+      const bool unchanged = current != model.end() && e.toxics.empty() && current->second.upstream == e.spec.upstream &&
+                             canonical_listen_address(e.spec.listen) == canonical_listen_address(current->second.listen);
       Step step{&e, unchanged, {}};
-      if (!unchanged && e.spec.enabled) {
-        step.listener = acquire_listener(current, e.spec.listen);
-        if (!current || step.listener.fd != current->listen_fd) opened.push_back(step.listener.fd);
+      if (!unchanged) {
+        // The proxy this entry replaces stops, so its socket is free for this or a later entry.
+        if (current != model.end() && current->second.fd >= 0) released[current->second.listen] = current->second.fd;
+        Planned next{e.spec.listen, e.spec.upstream, -1};
+        if (e.spec.enabled) {
+          auto reusable = released.find(canonical_listen_address(e.spec.listen));
+          if (reusable != released.end()) {
+            step.listener = Listener{reusable->second, reusable->first};
+            released.erase(reusable);
+          } else {
+            step.listener = acquire_listener(nullptr, e.spec.listen);
+            opened.push_back(step.listener.fd);
+          }
+          next = Planned{step.listener.address, e.spec.upstream, step.listener.fd};
+        }
+        model[e.spec.name] = next;
       }
       steps.push_back(step);
     }
@@ -213,15 +238,17 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
     for (int fd : opened) ::close(fd);
     throw;
   }
-  // Commit.
+  // Commit. A replaced proxy keeps its socket open when a step took it over.
+  std::set<int> taken;
+  for (const auto& step : steps)
+    if (step.listener.fd >= 0) taken.insert(step.listener.fd);
   std::vector<ProxyView> result;
   for (auto& step : steps) {
     const ProxySpec& spec = step.entry->spec;
     if (!step.unchanged) {
       auto it = proxies_.find(spec.name);
       if (it != proxies_.end()) {
-        const bool reused = step.listener.fd >= 0 && step.listener.fd == it->second.listen_fd;
-        stop(it->second, reused);
+        stop(it->second, taken.count(it->second.listen_fd) > 0);
         proxies_.erase(it);
       }
       Proxy p;

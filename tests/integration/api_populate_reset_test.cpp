@@ -231,6 +231,52 @@ TEST(ApiPopulate, ABindFailureMidListIs500AndChangesNothing) {
   expect_error(api.get("/proxies/new1"), 404, "proxy not found");
 }
 
+TEST(ApiPopulate, EntriesApplyInOrderSoAPortFreedByAnEarlierEntryCanBeTaken) {
+  ServerProcess server;
+  const HttpClient api = server.api();
+  TestUpstream echo;
+  const int old_port = server.create_proxy("mover", echo.port());
+  const int new_port = free_port();
+  // "mover" leaves old_port for new_port, then "taker" listens on old_port.
+  const std::string body = "[" + entry("mover", "127.0.0.1:" + std::to_string(new_port), upstream_of(echo)) + "," +
+                           entry("taker", "127.0.0.1:" + std::to_string(old_port), upstream_of(echo)) + "]";
+  const Json j = expect_json(api.post("/populate", body), 201);
+  ASSERT_EQ(j["proxies"].size(), 2u);
+  EXPECT_EQ(j["proxies"][0]["listen"], "127.0.0.1:" + std::to_string(new_port));
+  EXPECT_EQ(j["proxies"][1]["listen"], "127.0.0.1:" + std::to_string(old_port));
+  EXPECT_EQ(j["proxies"][1]["enabled"], true);
+  Socket a(connect_tcp(new_port));
+  EXPECT_TRUE(echoes(a));
+  Socket b(connect_tcp(old_port));
+  EXPECT_TRUE(echoes(b));
+}
+
+TEST(ApiPopulate, ANameListedTwiceEndsAsItsLastEntry) {
+  ServerProcess server;
+  const HttpClient api = server.api();
+  TestUpstream first;
+  TestUpstream second(TestUpstream::greet("second\n"));
+  const int port = free_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  // Same name, same address, another upstream: the second entry replaces the first.
+  const std::string body =
+      "[" + entry("twice", listen, upstream_of(first)) + "," + entry("twice", listen, upstream_of(second)) + "]";
+  const Json j = expect_json(api.post("/populate", body), 201);
+  ASSERT_EQ(j["proxies"].size(), 2u);
+  EXPECT_EQ(j["proxies"][1]["upstream"], upstream_of(second));
+  EXPECT_EQ(parse_json(api.get("/proxies/twice").body)["upstream"], upstream_of(second));
+  Socket client(connect_tcp(port));
+  ASSERT_TRUE(client.valid());
+  EXPECT_EQ(recv_exact(client.fd(), 7).data, "second\n");
+
+  // Listed twice identically: the second entry finds the first unchanged.
+  const std::string again = "[" + entry("same", "localhost:0", upstream_of(first), R"(,"enabled":false)") + "," +
+                            entry("same", "localhost:0", upstream_of(first), R"(,"enabled":false)") + "]";
+  const Json k = expect_json(api.post("/populate", again), 201);
+  EXPECT_EQ(k["proxies"][1]["listen"], "localhost:0");
+  EXPECT_EQ(k["proxies"][1]["enabled"], false);
+}
+
 // ---------------------------------------------------------------- reset
 
 TEST(ApiReset, RemovesAllToxicsReenablesProxiesAndKeepsConnections) {
