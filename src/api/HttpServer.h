@@ -17,8 +17,8 @@ struct HttpServerOptions {
   std::string host = "localhost";
   std::string port = "8474";
   size_t body_limit = 4 * 1024 * 1024;
-  std::chrono::seconds read_timeout{15};
-  std::chrono::seconds idle_timeout{60};
+  std::chrono::milliseconds read_timeout{15000};
+  std::chrono::milliseconds idle_timeout{60000};
 };
 
 class HttpServer {

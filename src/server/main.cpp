@@ -42,6 +42,7 @@ struct ServerOptions {
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
   int64_t workers = 0;
   int64_t body_limit = 4 * 1024 * 1024;
+  std::chrono::nanoseconds api_read_timeout = std::chrono::seconds(15);
   bool demo_upstreams = false;
   std::string log_format = "text";
   bool verbose = false;
@@ -76,6 +77,7 @@ int run(int argc, char** argv) {
   flags.add_duration("connect-timeout", &o.connect_timeout, "how long a proxy waits for its upstream to accept a connection");
   flags.add_int("workers", &o.workers, "data-plane threads (0: one per core)");
   flags.add_int("api-body-limit", &o.body_limit, "largest API request body in bytes (larger: 413)");
+  flags.add_duration("api-read-timeout", &o.api_read_timeout, "how long the API waits for a request before it drops the connection");
   flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
@@ -140,6 +142,8 @@ int run(int argc, char** argv) {
   http_options.host = o.host;
   http_options.port = o.port;
   http_options.body_limit = static_cast<size_t>(o.body_limit);
+  http_options.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.api_read_timeout);
+  if (http_options.read_timeout.count() <= 0) return fail("invalid value for flag -api-read-timeout: must be positive", 2);
   api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
   if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
 
