@@ -2,6 +2,7 @@
 // with Toxiproxy's HTTP API) side by side with the direct, unproxied path.
 // See docs/performance.md for what each figure means; bench/run.sh builds and
 // runs it.
+#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -357,6 +358,16 @@ std::string read_first_line(const std::string& path) {
   return line;
 }
 
+long count_fds(pid_t pid) {
+  DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!d) return -1;
+  long n = 0;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n;
+}
+
 std::string timestamp() {
   char b[64];
   const std::time_t t = std::time(nullptr);
@@ -499,6 +510,7 @@ int main(int argc, char** argv) {
   res.define("usable", "idle connections usable after hold", "conns", false);
   res.define("rss0", "server RSS before, idle", "MB", false);
   res.define("rsskb", "RSS growth per idle proxied conn", "KB", false);
+  res.define("fdper", "server descriptors per idle proxied conn", "fds", false);
   res.define("opens", "time to open + echo them", "s", false);
   res.define("cpu1", "proxy CPU per GB, 1 stream", "CPU-s/GB", false);
   res.define("cpu8", "proxy CPU per GB, 8 streams", "CPU-s/GB", false);
@@ -645,10 +657,12 @@ int main(int argc, char** argv) {
       }
       settle(*t);
       const long rss_before = process_rss_kb(t->server.pid);
-      long rss_after = -1;
+      const long fds_before = count_fds(t->server.pid);
+      long rss_after = -1, fds_after = -1;
       const ScaleResult r = hold_idle(t->port["scale"], o.scale_conns, [&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         rss_after = process_rss_kb(t->server.pid);
+        fds_after = count_fds(t->server.pid);
         std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(hold_s * 1000)));
       });
       res.put("held", t->label, rep, r.verified);
@@ -657,6 +671,8 @@ int main(int argc, char** argv) {
       res.put("rss0", t->label, rep, static_cast<double>(rss_before) / 1024.0);
       if (r.opened > 0 && rss_before > 0 && rss_after > 0)
         res.put("rsskb", t->label, rep, static_cast<double>(rss_after - rss_before) / r.opened);
+      if (r.verified > 0 && fds_before > 0 && fds_after > 0)
+        res.put("fdper", t->label, rep, static_cast<double>(fds_after - fds_before) / r.verified);
       if (r.verified_after < o.scale_conns)
         phase_error(*t, "scale", rep,
                     std::to_string(r.verified) + "/" + std::to_string(r.verified_after) + " of " +
