@@ -171,9 +171,16 @@ std::vector<std::string> HttpServer::addresses() const { return impl_->bound; }
 
 void HttpServer::run(std::function<void(int)> on_signal) {
   for (auto& acceptor : impl_->acceptors) asio::co_spawn(impl_->io, impl_->accept_loop(*acceptor), asio::detached);
-  impl_->signals.async_wait([this, on_signal](const boost::system::error_code& ec, int signal) {
-    if (!ec && on_signal) on_signal(signal);
-  });
+  // Every signal is reported (a second one during the grace period means "now").
+  std::function<void()> wait_for_signal;
+  wait_for_signal = [this, on_signal, &wait_for_signal] {
+    impl_->signals.async_wait([on_signal, &wait_for_signal](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (on_signal) on_signal(signal);
+      wait_for_signal();
+    });
+  };
+  wait_for_signal();
   impl_->io.run();
 }
 

@@ -71,6 +71,9 @@ ProxyView Registry::view(const Proxy& p) const {
 }
 
 Registry::Listener Registry::acquire_listener(const Proxy* current, const std::string& listen) {
+  // Every start acquires its socket first, so this refuses starts during
+  // shutdown before anything has changed.
+  if (draining_) throw ApiError(503, "faultline is shutting down: no proxy can start");
   if (current && current->running() && canonical_listen_address(listen) == current->spec.listen)
     return Listener{current->listen_fd, current->spec.listen};
   net::ListenResult r = net::open_listen_socket(listen);
@@ -369,10 +372,13 @@ void Registry::remove_toxic(const std::string& proxy, const std::string& name) {
   throw ApiError(404, "toxic not found");
 }
 
+void Registry::end_drain_now() { drain_cut_short_ = true; }
+
 void Registry::drain(Nanos grace) {
   std::vector<std::shared_ptr<ProxyRuntime>> live;
   {
     std::lock_guard lock(mutex_);
+    draining_ = true;
     for (auto& [name, p] : proxies_) {
       if (!p.running()) continue;
       engine_.stop_accepting(p.runtime->id);
@@ -387,7 +393,7 @@ void Registry::drain(Nanos grace) {
   };
   int64_t remaining = open_connections();
   if (remaining > 0) log::info("draining connections", {{"open", remaining}, {"grace_ms", std::chrono::duration_cast<Millis>(grace).count()}});
-  while ((remaining = open_connections()) > 0 && Clock::now() < deadline)
+  while ((remaining = open_connections()) > 0 && Clock::now() < deadline && !drain_cut_short_)
     std::this_thread::sleep_for(Millis(20));
   if (remaining > 0) log::info("grace period over, closing connections", {{"open", remaining}});
   std::lock_guard lock(mutex_);

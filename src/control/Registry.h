@@ -4,6 +4,7 @@
 // (listening sockets) before it changes anything, so a request that fails
 // leaves everything as it was (D10). Changes reach the data plane through
 // the Engine and are in force when the call returns.
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -85,6 +86,7 @@ class Registry {
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
   void drain(Nanos grace);
+  void end_drain_now();  // any thread: cut the grace period short
 
   // For metrics: the live runtimes and what stopped ones counted.
   std::vector<std::shared_ptr<ProxyRuntime>> runtimes() const;
@@ -125,6 +127,8 @@ class Registry {
   uint64_t next_toxic_id_ = 1;
   uint64_t next_generation_ = 1;
   std::vector<RetiredCounters> retired_;
+  std::atomic<bool> draining_{false};     // no proxy may start once shutdown began
+  std::atomic<bool> drain_cut_short_{false};
 };
 
 // The address a listen string would bind to, without binding ("localhost:80"

@@ -169,7 +169,13 @@ int run(int argc, char** argv) {
   // to its loop at once and closes the API's listening sockets there.
   std::thread drainer;
   http.run([&](int signal) {
-    log::info("shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+    const char* name = signal == SIGINT ? "SIGINT" : "SIGTERM";
+    if (drainer.joinable()) {
+      log::info("second signal: closing every connection now", {{"signal", name}});
+      registry.end_drain_now();
+      return;
+    }
+    log::info("shutting down", {{"signal", name}, {"grace_ms", std::chrono::duration_cast<std::chrono::milliseconds>(o.grace).count()}});
     http.stop_accepting();
     drainer = std::thread([&] {
       registry.drain(o.grace);

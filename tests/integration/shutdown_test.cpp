@@ -107,6 +107,24 @@ TEST_P(Shutdown, WithoutConnectionsTheServerExitsAtOnce) {
   EXPECT_LT(Clock::now() - signalled, 1000ms);
 }
 
+// A second signal during the grace period ends it at once.
+TEST_P(Shutdown, ASecondSignalClosesEverythingNow) {
+  TestUpstream echo;
+  ServerProcess server({.args = {"-grace", "30s"}});
+  const int port = server.create_proxy("stubborn", echo.port());
+  Socket live(connect_tcp(port));
+  live.send("x");
+  ASSERT_EQ(recv_exact(live.fd(), 1).data, "x");
+  ASSERT_EQ(::kill(server.pid(), signal_number()), 0);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(server.running()) << "the live connection holds the grace period open";
+  const auto start = Clock::now();
+  ASSERT_EQ(::kill(server.pid(), signal_number()), 0);
+  EXPECT_EQ(wait_for_end(live.fd(), 3000ms), ReadEnd::Eof);
+  EXPECT_EQ(server.wait_exit(5000), 0);
+  EXPECT_LT(Clock::now() - start, 3000ms) << "the second signal did not cut the 30 s grace period short";
+}
+
 INSTANTIATE_TEST_SUITE_P(Signals, Shutdown, testing::Values(SIGTERM, SIGINT),
                          [](const testing::TestParamInfo<int>& info) {
                            return std::string(info.param == SIGTERM ? "SIGTERM" : "SIGINT");
