@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target faultline-server
+cmake --build --preset release --target faultline-server faultline
 echo
 echo "faultline-server is starting on http://127.0.0.1:8474 (Ctrl+C stops it)."
 echo "Try:  curl -s http://127.0.0.1:26000/    (demo_http proxy -> built-in HTTP upstream)"

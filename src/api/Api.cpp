@@ -95,6 +95,7 @@ std::string new_request_id() {
 Api::Api(Registry& registry, ApiOptions options) : registry_(registry), options_(std::move(options)) {}
 
 std::string route_pattern(const std::vector<std::string>& p) {
+  if (p.size() == 2 && p[0] == "faultline" && p[1] == "stats") return "/faultline/stats";
   if (p.size() == 1 && (p[0] == "reset" || p[0] == "proxies" || p[0] == "populate" || p[0] == "version" || p[0] == "metrics"))
     return "/" + p[0];
   if (p.empty() || p[0] != "proxies" || p.size() < 2 || p[1].empty()) return "";
@@ -118,13 +119,14 @@ Response Api::handle(const Request& request) {
 Response Api::route(const Request& r, const std::vector<std::string>& p) {
   const std::string& m = r.method;
   // Which handler the path names; nullptr-like empty string: no route (404).
-  enum class Route { None, Reset, Proxies, Populate, Proxy, Toxics, Toxic, Version, Metrics } route = Route::None;
+  enum class Route { None, Reset, Proxies, Populate, Proxy, Toxics, Toxic, Version, Metrics, Stats } route = Route::None;
   bool method_ok = false;
   if (p.size() == 1 && p[0] == "reset") route = Route::Reset, method_ok = m == "POST";
   else if (p.size() == 1 && p[0] == "proxies") route = Route::Proxies, method_ok = m == "GET" || m == "POST";
   else if (p.size() == 1 && p[0] == "populate") route = Route::Populate, method_ok = m == "POST";
   else if (p.size() == 1 && p[0] == "version") route = Route::Version, method_ok = m == "GET";
   else if (p.size() == 1 && p[0] == "metrics" && options_.metrics_enabled) route = Route::Metrics, method_ok = true;
+  else if (p.size() == 2 && p[0] == "faultline" && p[1] == "stats") route = Route::Stats, method_ok = m == "GET";
   else if (p.size() == 2 && p[0] == "proxies" && !p[1].empty())
     route = Route::Proxy, method_ok = m == "GET" || m == "POST" || m == "PATCH" || m == "DELETE";
   else if (p.size() == 3 && p[0] == "proxies" && !p[1].empty() && p[2] == "toxics")
@@ -147,6 +149,7 @@ Response Api::route(const Request& r, const std::vector<std::string>& p) {
         case Route::Populate: response = populate(r); break;
         case Route::Version: response = version(); break;
         case Route::Metrics: response = metrics(); break;
+        case Route::Stats: response = json_response(200, stats_json(registry_.metrics_views())); break;
         case Route::Proxy: response = proxy(r, p[1]); break;
         case Route::Toxics: response = toxics(r, p[1]); break;
         case Route::Toxic: response = toxic(r, p[1], p[3]); break;

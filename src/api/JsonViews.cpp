@@ -82,6 +82,25 @@ std::string populate_json(const std::vector<ProxyView>* proxies) {
   return out;
 }
 
+std::string stats_json(const std::vector<ProxyMetricsView>& proxies) {
+  std::string out;
+  {
+    json::ObjectWriter all(out);
+    for (const auto& p : proxies) {
+      json::ObjectWriter one(all.key(p.name));
+      const ProxyRuntime* rt = p.runtime.get();
+      auto load = [&](const std::atomic<uint64_t>& v) { return static_cast<int64_t>(v.load(std::memory_order_relaxed)); };
+      one.field("enabled", p.enabled);
+      one.field("connections", rt ? static_cast<int64_t>(rt->connections_active.load(std::memory_order_relaxed)) : int64_t{0});
+      one.field("connections_accepted", rt ? load(rt->connections_accepted) : int64_t{0});
+      one.field("upstream_connect_failures", rt ? load(rt->upstream_connect_failures) : int64_t{0});
+      one.field("bytes_upstream", rt ? load(rt->directions[0].bytes_sent) : int64_t{0});
+      one.field("bytes_downstream", rt ? load(rt->directions[1].bytes_sent) : int64_t{0});
+    }
+  }
+  return out;
+}
+
 std::string error_json(int status, const std::string& message) {
   std::string out;
   {

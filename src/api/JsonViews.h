@@ -16,5 +16,7 @@ std::string toxics_json(const std::vector<ToxicSpec>& toxics);
 std::string proxy_map_json(const std::vector<ProxyView>& proxies);  // {"name":{...},...}
 std::string populate_json(const std::vector<ProxyView>* proxies);   // {"proxies":[...]} or null
 std::string error_json(int status, const std::string& message);     // {"error":"...","status":N}
+// faultline's own GET /faultline/stats: live figures per proxy, keyed by name.
+std::string stats_json(const std::vector<ProxyMetricsView>& proxies);
 
 }  // namespace faultline::api

@@ -25,7 +25,7 @@ struct Proxy {
   std::string upstream;
   bool enabled = false;
   std::vector<Toxic> toxics;
-  // Only when the server reports live connections (neither does today).
+  // Only when the server reports live connections (faultline's /faultline/stats).
   std::optional<int64_t> connections;
 };
 

@@ -4,9 +4,27 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/Commands.h"
 
 namespace faultline::cli {
+
+// faultline-server reports live connections on /faultline/stats; Toxiproxy
+// answers 404 there, and then the column is left out.
+void add_live_connections(Context& ctx, std::vector<Proxy>& proxies) {
+  nlohmann::json stats;
+  try {
+    stats = nlohmann::json::parse(ctx.api.get("/faultline/stats"));
+  } catch (const std::exception&) {
+    return;
+  }
+  for (auto& proxy : proxies) {
+    auto it = stats.find(proxy.name);
+    if (it != stats.end() && it->contains("connections") && (*it)["connections"].is_number_integer())
+      proxy.connections = (*it)["connections"].get<int64_t>();
+  }
+}
 
 void show_status(Context& ctx) {
   std::string body;
@@ -16,11 +34,12 @@ void show_status(Context& ctx) {
     throw CommandError(fmt::format("Failed to retrieve proxies: {}", error.what()));
   }
   if (ctx.style.json) return print_json(body);
-  const auto proxies = parse_proxy_map(body);
+  auto proxies = parse_proxy_map(body);
   if (proxies.empty()) return fmt::print("no proxies\n");
+  add_live_connections(ctx, proxies);
 
-  // The API has no connection count today; show the column only when a
-  // server reports one, rather than a column of blanks.
+  // Show the column only when the server reports counts (Toxiproxy does
+  // not), rather than a column of blanks.
   const bool with_connections =
       std::any_of(proxies.begin(), proxies.end(), [](const Proxy& p) { return p.connections.has_value(); });
   std::vector<std::string> headers{"PROXY", "STATE", "LISTEN", "UPSTREAM"};

@@ -1,6 +1,7 @@
 // Operator shortcuts: down/up, latency, timeout, reset-peer, bandwidth,
 // clear, status; re-running one updates instead of failing on 409.
 #include "CliFixture.h"
+#include "Sockets.h"
 
 namespace faultline::test {
 
@@ -114,12 +115,18 @@ TEST_F(CliTest, StatusShowsEveryProxyAndToxic) {
   create("db");
   ASSERT_EQ(cli({"latency", "api", "1500", "--jitter", "200", "--direction", "both"}).exit_code, 0);
   ASSERT_EQ(cli({"down", "db"}).exit_code, 0);
+  // One live connection through "api".
+  const std::string api_listen = proxy_json("api")["listen"];
+  Socket live(connect_tcp(std::stoi(api_listen.substr(api_listen.rfind(':') + 1))));
+  ASSERT_TRUE(live.valid());
+  ASSERT_TRUE(echo.wait_accepted(1));
   const auto result = cli({"status"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   const auto lines = lines_of(result.out);
   ASSERT_EQ(lines.size(), 4u) << result.out;
   EXPECT_EQ(lines[0].rfind("PROXY  STATE", 0), 0u) << lines[0];
-  EXPECT_EQ(lines[0].find("CONNS"), std::string::npos) << "no connection count in the API: no column";
+  ASSERT_NE(lines[0].find("CONNS"), std::string::npos) << "faultline reports live connections";
+  EXPECT_EQ(lines[1].substr(lines[0].find("CONNS"), 2), "1 ") << lines[1];
   EXPECT_EQ(lines[1].rfind("api    enabled", 0), 0u) << lines[1];
   EXPECT_NE(lines[1].find("latency_upstream"), std::string::npos);
   EXPECT_NE(lines[1].find("jitter=200 latency=1500"), std::string::npos);
@@ -129,6 +136,23 @@ TEST_F(CliTest, StatusShowsEveryProxyAndToxic) {
 
   const auto json = cli({"status", "--json"});
   EXPECT_EQ(nlohmann::json::parse(json.out), nlohmann::json::parse(server.api().get("/proxies").body));
+}
+
+TEST(FaultlineStats, LiveFiguresPerProxy) {
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("s", echo.port());
+  Socket c(connect_tcp(port));
+  c.send("12345");
+  ASSERT_EQ(recv_exact(c.fd(), 5).data, "12345");
+  const auto r = server.api().get("/faultline/stats");
+  ASSERT_EQ(r.status, 200);
+  const auto stats = nlohmann::json::parse(r.body)["s"];
+  EXPECT_EQ(stats["enabled"], true);
+  EXPECT_EQ(stats["connections"], 1);
+  EXPECT_EQ(stats["connections_accepted"], 1);
+  EXPECT_EQ(stats["bytes_upstream"], 5);
+  EXPECT_EQ(stats["bytes_downstream"], 5);
 }
 
 TEST_F(CliTest, StatusWithNoProxies) {
