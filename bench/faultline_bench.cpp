@@ -669,8 +669,9 @@ int main(int argc, char** argv) {
       res.put("usable", t->label, rep, r.verified_after);
       res.put("opens", t->label, rep, r.open_seconds);
       res.put("rss0", t->label, rep, static_cast<double>(rss_before) / 1024.0);
-      if (r.opened > 0 && rss_before > 0 && rss_after > 0)
-        res.put("rsskb", t->label, rep, static_cast<double>(rss_after - rss_before) / r.opened);
+      // Per connection proven end to end (the kernel may accept more than the server proxies).
+      if (r.verified > 0 && rss_before > 0 && rss_after > 0)
+        res.put("rsskb", t->label, rep, static_cast<double>(rss_after - rss_before) / r.verified);
       if (r.verified > 0 && fds_before > 0 && fds_after > 0)
         res.put("fdper", t->label, rep, static_cast<double>(fds_after - fds_before) / r.verified);
       if (r.verified_after < o.scale_conns)
