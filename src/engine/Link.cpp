@@ -39,6 +39,16 @@ bool Link::room_for_input() const {
 
 void Link::pump() {
   if (connection_.closed() || pumping_) return;
+  struct ReturnIdlePipe {  // an idle link holds no pipe: two descriptors saved
+    Link& link;
+    ~ReturnIdlePipe() {
+      if (link.has_pipe_ && link.pipe_bytes_ == 0 && !link.connection_.closed()) {
+        link.connection_.pipes().give_back(link.pipe_);
+        link.has_pipe_ = false;
+        link.pipe_maybe_full_ = false;
+      }
+    }
+  } return_idle_pipe{*this};
   pumping_ = true;
   int budget = kPumpBudget;
   bool progress = true;
