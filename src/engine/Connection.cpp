@@ -32,6 +32,7 @@ void set_reset_on_close(int fd) {
 
 Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, uint64_t sequence)
     : worker_(worker), proxy_(proxy), sequence_(sequence), opened_at_(Clock::now()) {
+  descriptor_retry_timer_.set_callback([this] { connect_next(); });
   client_.fd = client_fd;
   set_no_delay(client_fd);
   connect_timer_.set_callback([this] {
@@ -87,6 +88,14 @@ void Connection::connect_next() {
   while (next_candidate_ < candidates_.size()) {
     const net::SocketAddress& target = candidates_[next_candidate_++];
     const int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && Clock::now() - opened_at_ < worker_.connect_timeout()) {
+      // Out of descriptors: the client waits (as new clients wait in the
+      // backlog) and this connect is tried again once some are free.
+      --next_candidate_;
+      worker_.pause_accepting(proxy_);
+      loop().timers().arm(descriptor_retry_timer_, Clock::now() + worker_.descriptor_retry_delay());
+      return;
+    }
     if (fd < 0) {
       last_connect_error_ = "socket: " + errno_text(errno);
       continue;
@@ -151,11 +160,8 @@ void Connection::on_io(bool is_client, uint32_t events) {
     int error = 0;
     socklen_t len = sizeof error;
     ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
-    on_connect_result(error);
-    // The same edge may already carry the upstream's first bytes (a server
-    // that speaks first): the socket is edge-triggered, so it will not be
-    // reported again. Take them in below rather than drop the event.
-    if (state_ != State::Open) return;
+    on_connect_result(error);  // on success it also looks for bytes that came with the connect
+    return;
   }
   SocketSide& side = is_client ? client_ : upstream_;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
@@ -202,6 +208,7 @@ void Connection::close(CloseKind kind) {
   const bool was_open = state_ == State::Open;
   state_ = State::Closed;
   loop().timers().cancel(connect_timer_);
+  loop().timers().cancel(descriptor_retry_timer_);
   alive_.reset();
   for (SocketSide* side : {&client_, &upstream_}) {
     if (side->fd < 0) continue;

@@ -76,6 +76,7 @@ class Connection final : public Disposable {
   size_t next_candidate_ = 0;
   std::string last_connect_error_;
   Timer connect_timer_;
+  Timer descriptor_retry_timer_;
   uint64_t bytes_received_[2] = {0, 0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late resolver answers
 };

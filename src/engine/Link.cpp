@@ -116,10 +116,6 @@ Link::Step Link::splice_out() {
     pipe_bytes_ -= static_cast<size_t>(n);
     pipe_maybe_full_ = false;
     connection_.count_sent(direction_, static_cast<size_t>(n));
-    if (pipe_bytes_ == 0) {
-      connection_.pipes().give_back(pipe_);
-      has_pipe_ = false;
-    }
     return Step::Progress;
   }
   if (n < 0 && errno == EAGAIN) {

@@ -104,15 +104,7 @@ void Worker::accept_from(LoopProxy& proxy) {
   for (int i = 0; i < kAcceptBatch && proxy.accepting; ++i) {
     const int fd = ::accept4(proxy.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors: pause this listener briefly instead of spinning
-        // on a socket that stays readable; the backlog waits in the kernel.
-        static std::atomic<bool> warned{false};
-        if (!warned.exchange(true))
-          log::warn("out of file descriptors, pausing accepts", {{"proxy", proxy.runtime->name}, {"retry_ms", kAcceptRetry.count()}});
-        loop_.rewatch(proxy.listen_fd, 0, &proxy);
-        loop_.timers().arm(proxy.accept_retry, Clock::now() + kAcceptRetry);
-      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting(proxy);
       return;  // EAGAIN: another worker took it, or the backlog is empty
     }
     const uint64_t sequence = proxy.runtime->connections_accepted.fetch_add(1, std::memory_order_relaxed);
@@ -124,6 +116,20 @@ void Worker::accept_from(LoopProxy& proxy) {
     c->start();
   }
 }
+
+void Worker::pause_accepting(LoopProxy& proxy) {
+  // Out of descriptors: stop watching the listener for a moment instead of
+  // spinning on a socket that stays readable; new clients wait in the
+  // kernel's backlog until descriptors are free again.
+  static std::atomic<bool> warned{false};
+  if (!warned.exchange(true))
+    log::warn("out of file descriptors, pausing accepts", {{"proxy", proxy.runtime->name}, {"retry_ms", kAcceptRetry.count()}});
+  if (!proxy.accepting || proxy.accept_retry.armed()) return;
+  loop_.rewatch(proxy.listen_fd, 0, &proxy);
+  loop_.timers().arm(proxy.accept_retry, Clock::now() + kAcceptRetry);
+}
+
+Nanos Worker::descriptor_retry_delay() const { return kAcceptRetry; }
 
 void Worker::connection_closed(LoopProxy& proxy, Connection* c) {
   if (c->prev) c->prev->next = c->next;

@@ -54,6 +54,8 @@ class Worker {
   void set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics);
   void connection_closed(LoopProxy& proxy, Connection* c);
   void accept_from(LoopProxy& proxy);
+  void pause_accepting(LoopProxy& proxy);  // out of descriptors: retry a little later
+  Nanos descriptor_retry_delay() const;
 
  private:
   void close_all(LoopProxy& proxy);

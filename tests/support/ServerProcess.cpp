@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,9 +32,13 @@ std::string temp_output_path() {
 }
 
 pid_t spawn(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-            const std::string& output_path) {
+            const std::string& output_path, int max_open_files = 0) {
   const pid_t pid = ::fork();
   if (pid == 0) {
+    if (max_open_files > 0) {
+      const rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
     const int out = ::open(output_path.c_str(), O_WRONLY | O_TRUNC);
     ::dup2(out, 1);
     ::dup2(out, 2);
@@ -82,7 +87,7 @@ ServerProcess::ServerProcess(ServerOptions options) : output_path_(temp_output_p
   bool has_level = false;
   for (const auto& [k, v] : env) has_level = has_level || k == "LOG_LEVEL";
   if (!has_level) env.emplace_back("LOG_LEVEL", "debug");
-  pid_ = spawn(args, env, output_path_);
+  pid_ = spawn(args, env, output_path_, options.max_open_files);
   if (!options.wait_ready) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -17,6 +17,7 @@ struct ServerOptions {
   std::vector<std::string> args;  // extra flags
   std::vector<std::pair<std::string, std::string>> env;
   bool wait_ready = true;         // wait until GET /version answers
+  int max_open_files = 0;         // RLIMIT_NOFILE for the server; 0 keeps the test's
 };
 
 class ServerProcess {
