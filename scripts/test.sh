@@ -34,9 +34,9 @@ run_suite() {
   fi
   echo "== tests ($preset)"
   # Timing-sensitive tests run one at a time; the rest two at a time.
-  ctest --preset "$preset" -j "$jobs" -LE timing 2>&1 | tee "$log" | grep -E "tests passed|Failed|\*\*\*|Timeout" ; count_ctest "$log"
+  ctest --preset "$preset" -j "$jobs" -LE timing 2>&1 | tee "$log" | grep -E "tests passed|\*\*\*" ; count_ctest "$log"
   grep -q "100% tests passed" "$log" || status=1
-  ctest --preset "$preset" -L timing 2>&1 | tee "$log" | grep -E "tests passed|Failed|\*\*\*|Timeout|No tests" ; 
+  ctest --preset "$preset" -L timing 2>&1 | tee "$log" | grep -E "tests passed|\*\*\*|No tests" ; 
   if grep -q "No tests were found" "$log"; then :; else count_ctest "$log"; grep -q "100% tests passed" "$log" || status=1; fi
   rm -f "$log"
 }
