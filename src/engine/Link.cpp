@@ -78,7 +78,7 @@ Link::Step Link::splice_in() {
     }
     has_pipe_ = true;
   }
-  const size_t room = connection_.pipes().capacity() - std::min(pipe_bytes_, connection_.pipes().capacity());
+  const size_t room = pipe_.capacity - std::min(pipe_bytes_, pipe_.capacity);
   if (room == 0) {
     pipe_maybe_full_ = true;  // (a zero-length splice would read as end of stream)
     return Step::Blocked;

@@ -10,6 +10,7 @@ namespace faultline {
 struct Pipe {
   int read_end = -1;
   int write_end = -1;
+  size_t capacity = 0;  // bytes it can hold
 };
 
 class PipePool {
@@ -25,11 +26,11 @@ class PipePool {
   void give_back(Pipe p);   // p must be empty
   static void destroy(Pipe& p);  // for a pipe that still holds bytes
 
-  size_t capacity() const { return capacity_; }
 
  private:
   size_t keep_at_most_;
-  size_t capacity_ = 64 * 1024;
+  static constexpr size_t kDefaultCapacity = 64 * 1024;
+  static constexpr size_t kWantedCapacity = 256 * 1024;
   std::vector<Pipe> idle_;
 };
 

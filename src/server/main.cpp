@@ -64,6 +64,9 @@ log::Level log_level(const ServerOptions& o) {
 }
 
 int run(int argc, char** argv) {
+  // A write to a socket whose peer has gone must fail with EPIPE, not kill
+  // the server: splice(2) has no MSG_NOSIGNAL.
+  std::signal(SIGPIPE, SIG_IGN);
   ServerOptions o;
   GoFlags flags("faultline-server");
   flags.add_string("host", &o.host, "host for the HTTP API to listen on");

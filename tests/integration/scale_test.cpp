@@ -183,4 +183,24 @@ TEST(Scale, ConnectionsClosedMidTransferLeaveTheServerHealthy) {
   EXPECT_EQ(r.data.size(), 8u * 1024 * 1024);
 }
 
+TEST(Scale, WritingToAPeerThatHasGoneNeverKillsTheServer) {
+  // The upstream closes at once while the client keeps sending: the proxy's
+  // next splice to it fails with EPIPE, which must not raise SIGPIPE.
+  TestUpstream closer([](int) {});
+  ServerProcess server;
+  const int port = server.create_proxy("gone", closer.port());
+  const std::string chunk(256 * 1024, 'z');
+  for (int round = 0; round < 5; ++round) {
+    Socket c(connect_tcp(port));
+    try {
+      for (int i = 0; i < 32; ++i) c.send(chunk);
+    } catch (const std::exception&) {
+      // the proxy closed the client side: expected
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(server.running()) << server.output();
+  EXPECT_EQ(server.api().get("/version").status, 200);
+}
+
 }  // namespace faultline::test
