@@ -16,7 +16,10 @@
 namespace faultline {
 namespace {
 
-constexpr uint32_t kSocketEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+// Sockets are watched for reading; EPOLLOUT is added only while a write is
+// blocked, since an always-on EPOLLOUT wakes the loop on every ACK.
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+constexpr uint32_t kReadWriteEvents = kReadEvents | EPOLLOUT;
 
 void set_no_delay(int fd) {
   const int on = 1;
@@ -108,7 +111,8 @@ void Connection::connect_next() {
     }
     upstream_.fd = fd;
     state_ = State::Connecting;
-    loop().watch(fd, kSocketEvents, &upstream_watch_);
+    loop().watch(fd, kReadWriteEvents, &upstream_watch_);  // EPOLLOUT: the connect completed
+    upstream_.watching_writes = true;
     loop().timers().arm(connect_timer_, Clock::now() + worker_.connect_timeout());
     return;
   }
@@ -137,7 +141,8 @@ void Connection::on_connected() {
   // events it will not be said again, so look.
   upstream_.writable = true;
   upstream_.readable = true;
-  loop().watch(client_.fd, kSocketEvents, &client_watch_);
+  client_.writable = true;  // a fresh socket has room; EAGAIN will say otherwise
+  loop().watch(client_.fd, kReadEvents, &client_watch_);
   log::debug("connection opened", {{"proxy", proxy_.runtime->name},
                                     {"client", net::SocketAddress::of_peer(client_.fd).to_string()},
                                     {"upstream", net::SocketAddress::of_peer(upstream_.fd).to_string()}});
@@ -165,7 +170,13 @@ void Connection::on_io(bool is_client, uint32_t events) {
   }
   SocketSide& side = is_client ? client_ : upstream_;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) side.writable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+    side.writable = true;
+    if (side.watching_writes) {
+      loop().rewatch(side.fd, kReadEvents, is_client ? static_cast<IoHandler*>(&client_watch_) : &upstream_watch_);
+      side.watching_writes = false;
+    }
+  }
   up_.pump();
   down_.pump();
 }
@@ -173,6 +184,13 @@ void Connection::on_io(bool is_client, uint32_t events) {
 void Connection::apply_toxics(Direction direction, const ToxicChainConfig& toxics) {
   if (closed()) return;
   (direction == Direction::Upstream ? up_ : down_).apply_toxics(toxics);
+}
+
+void Connection::wait_writable(SocketSide& side) {
+  side.writable = false;
+  if (side.watching_writes || side.fd < 0) return;
+  loop().rewatch(side.fd, kReadWriteEvents, &side == &client_ ? static_cast<IoHandler*>(&client_watch_) : &upstream_watch_);
+  side.watching_writes = true;
 }
 
 void Connection::link_finished() {

@@ -33,6 +33,7 @@ class Connection final : public Disposable {
   PipePool& pipes();
   BufferPool& buffers();
   void link_finished();
+  void wait_writable(SocketSide& side);  // a write would block: tell me when it would not
   void count_received(Direction d, size_t n);
   void count_sent(Direction d, size_t n);
   uint64_t random_seed(const ToxicConfig& toxic) const;

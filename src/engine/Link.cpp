@@ -119,7 +119,7 @@ Link::Step Link::splice_out() {
     return Step::Progress;
   }
   if (n < 0 && errno == EAGAIN) {
-    destination_.writable = false;
+    connection_.wait_writable(destination_);
     return Step::Blocked;
   }
   if (n < 0 && errno == EINTR) return Step::Progress;
@@ -162,7 +162,7 @@ Link::Step Link::write_out() {
     return Step::Progress;
   }
   if (n < 0 && errno == EAGAIN) {
-    destination_.writable = false;
+    connection_.wait_writable(destination_);
     return Step::Blocked;
   }
   if (n < 0 && errno == EINTR) return Step::Progress;

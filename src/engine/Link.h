@@ -22,6 +22,7 @@ struct SocketSide {
   int fd = -1;
   bool readable = false;
   bool writable = false;
+  bool watching_writes = false;  // EPOLLOUT is in the interest set (only while a write is blocked)
 };
 
 class Link final : public ChainOwner, public Continuable {

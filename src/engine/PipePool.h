@@ -30,7 +30,7 @@ class PipePool {
  private:
   size_t keep_at_most_;
   static constexpr size_t kDefaultCapacity = 64 * 1024;
-  static constexpr size_t kWantedCapacity = 256 * 1024;
+  static constexpr size_t kWantedCapacity = 1024 * 1024;
   std::vector<Pipe> idle_;
 };
 
