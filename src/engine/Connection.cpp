@@ -143,7 +143,9 @@ void Connection::on_connected() {
   upstream_.readable = true;
   client_.writable = true;  // a fresh socket has room; EAGAIN will say otherwise
   loop().watch(client_.fd, kReadEvents, &client_watch_);
-  log::debug("connection opened", {{"proxy", proxy_.runtime->name},
+  // The fields cost system calls: build them only when they will be written.
+  if (log::enabled(log::Level::Debug))
+    log::debug("connection opened", {{"proxy", proxy_.runtime->name},
                                     {"client", net::SocketAddress::of_peer(client_.fd).to_string()},
                                     {"upstream", net::SocketAddress::of_peer(upstream_.fd).to_string()}});
   up_.pump();
@@ -238,7 +240,7 @@ void Connection::close(CloseKind kind) {
   loop().forget(&down_);
   up_.release_resources();
   down_.release_resources();
-  if (was_open)
+  if (was_open && log::enabled(log::Level::Debug))
     log::debug("connection closed", {{"proxy", proxy_.runtime->name},
                                      {"reset", kind == CloseKind::Reset},
                                      {"bytes_upstream", bytes_received_[0]},

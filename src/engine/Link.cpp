@@ -28,6 +28,7 @@ Link::~Link() { release_resources(); }
 EventLoop& Link::loop() { return connection_.loop(); }
 
 void Link::apply_toxics(const ToxicChainConfig& toxics) {
+  if (toxics.empty() && !chain_.has_stages()) return;  // a new connection of a proxy without toxics
   chain_.apply(toxics);
   loop().resume_soon(this);
 }

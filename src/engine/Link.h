@@ -6,8 +6,8 @@
 // at chunk boundaries without losing or reordering a byte: whatever sits in
 // the pipe is always older than what sits in the output queue.
 #include <cstdint>
-#include <deque>
 
+#include "engine/ChunkQueue.h"
 #include "engine/EventLoop.h"
 #include "engine/PipePool.h"
 #include "model/Direction.h"
@@ -69,7 +69,7 @@ class Link final : public ChainOwner, public Continuable {
   bool copy_only_ = false;  // no pipe could be had: copy through buffers instead
   size_t pipe_bytes_ = 0;
 
-  std::deque<Chunk> out_;
+  ChunkQueue out_;
   size_t out_bytes_ = 0;
   ToxicChain chain_;
 

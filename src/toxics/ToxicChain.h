@@ -22,6 +22,7 @@ class ToxicChain {
   void push_eof() { deliver_eof(0); }
 
   bool has_active_stage() const;
+  bool has_stages() const { return !stages_.empty(); }
   size_t held_bytes() const;
   ChainOwner& owner() { return owner_; }
 
