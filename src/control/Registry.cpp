@@ -374,17 +374,16 @@ void Registry::remove_toxic(const std::string& proxy, const std::string& name) {
 
 void Registry::end_drain_now() { drain_cut_short_ = true; }
 
+void Registry::stop_accepting() {
+  std::lock_guard lock(mutex_);
+  draining_ = true;
+  for (auto& [name, p] : proxies_)
+    if (p.running()) engine_.stop_accepting(p.runtime->id);
+}
+
 void Registry::drain(Nanos grace) {
-  std::vector<std::shared_ptr<ProxyRuntime>> live;
-  {
-    std::lock_guard lock(mutex_);
-    draining_ = true;
-    for (auto& [name, p] : proxies_) {
-      if (!p.running()) continue;
-      engine_.stop_accepting(p.runtime->id);
-      live.push_back(p.runtime);
-    }
-  }
+  stop_accepting();
+  std::vector<std::shared_ptr<ProxyRuntime>> live = runtimes();
   const auto deadline = Clock::now() + grace;
   auto open_connections = [&] {
     int64_t total = 0;

@@ -85,6 +85,7 @@ class Registry {
 
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
+  void stop_accepting();  // first step of shutdown: no proxy accepts or may start
   void drain(Nanos grace);
   void end_drain_now();  // any thread: cut the grace period short
 

@@ -179,6 +179,7 @@ int run(int argc, char** argv) {
       return;
     }
     log::info("shutting down", {{"signal", name}, {"grace_ms", std::chrono::duration_cast<std::chrono::milliseconds>(o.grace).count()}});
+    registry.stop_accepting();  // proxies first, so nothing new gets in once the API is closed
     http.stop_accepting();
     drainer = std::thread([&] {
       registry.drain(o.grace);
