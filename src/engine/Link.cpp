@@ -119,13 +119,7 @@ Link::Step Link::splice_out() {
     connection_.count_sent(direction_, static_cast<size_t>(n));
     return Step::Progress;
   }
-  if (n < 0 && errno == EAGAIN) {
-    connection_.wait_writable(destination_);
-    return Step::Blocked;
-  }
-  if (n < 0 && errno == EINTR) return Step::Progress;
-  fail(n < 0 ? errno : EPIPE);
-  return Step::Closed;
+  return write_failed(n);
 }
 
 Link::Step Link::read_in() {
@@ -162,12 +156,17 @@ Link::Step Link::write_out() {
     else head.offset += written, head.length -= written;
     return Step::Progress;
   }
-  if (n < 0 && errno == EAGAIN) {
+  return write_failed(n);
+}
+
+// A write (splice or send) moved nothing: blocked, interrupted or broken.
+Link::Step Link::write_failed(ssize_t result) {
+  if (result < 0 && errno == EAGAIN) {
     connection_.wait_writable(destination_);
     return Step::Blocked;
   }
-  if (n < 0 && errno == EINTR) return Step::Progress;
-  fail(n < 0 ? errno : EPIPE);
+  if (result < 0 && errno == EINTR) return Step::Progress;
+  fail(result < 0 ? errno : EPIPE);
   return Step::Closed;
 }
 

@@ -5,6 +5,8 @@
 // into pooled buffers and run through the toxic chain. The two paths switch
 // at chunk boundaries without losing or reordering a byte: whatever sits in
 // the pipe is always older than what sits in the output queue.
+#include <sys/types.h>
+
 #include <cstdint>
 
 #include "engine/ChunkQueue.h"
@@ -55,6 +57,7 @@ class Link final : public ChainOwner, public Continuable {
   Step splice_out();
   Step read_in();
   Step write_out();
+  Step write_failed(ssize_t result);
   void finish_if_done();
   void fail(int err);
 

@@ -49,8 +49,7 @@ void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, Tox
   proxy->toxics[1] = std::move(down);
   LoopProxy* p = proxy.get();
   p->accept_retry.set_callback([this, p] {
-    if (!p->accepting) return;
-    loop_.rewatch(p->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
+    if (p->accepting) loop_.watch(p->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
   });
   // One listening socket, watched by every worker; EPOLLEXCLUSIVE wakes one
   // of them per new connection, which spreads accepts across the cores.
@@ -125,7 +124,8 @@ void Worker::pause_accepting(LoopProxy& proxy) {
   if (!warned.exchange(true))
     log::warn("out of file descriptors, pausing accepts", {{"proxy", proxy.runtime->name}, {"retry_ms", kAcceptRetry.count()}});
   if (!proxy.accepting || proxy.accept_retry.armed()) return;
-  loop_.rewatch(proxy.listen_fd, 0, &proxy);
+  // An EPOLLEXCLUSIVE watch cannot be modified, only removed and added again.
+  loop_.unwatch(proxy.listen_fd);
   loop_.timers().arm(proxy.accept_retry, Clock::now() + kAcceptRetry);
 }
 
