@@ -49,7 +49,14 @@ void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, Tox
   proxy->toxics[1] = std::move(down);
   LoopProxy* p = proxy.get();
   p->accept_retry.set_callback([this, p] {
-    if (p->accepting) loop_.watch(p->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
+    if (!p->accepting) return;
+    try {
+      loop_.watch(p->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, p);
+    } catch (const std::exception& e) {
+      // Cannot watch again yet (e.g. no memory): try again later rather than stop accepting for good.
+      log::warn("cannot resume accepting", {{"proxy", p->runtime->name}, {"error", e.what()}});
+      loop_.timers().arm(p->accept_retry, Clock::now() + kAcceptRetry);
+    }
   });
   // One listening socket, watched by every worker; EPOLLEXCLUSIVE wakes one
   // of them per new connection, which spreads accepts across the cores.
