@@ -35,6 +35,8 @@ void delete_proxy(Context& ctx, const std::string& name);
 
 // GET /proxies/NAME; a refusal becomes "Failed to retrieve proxy NAME: ...".
 Proxy fetch_proxy(Context& ctx, const std::string& name);
+// `GET /proxies` as sent by the server; one-line error when it fails.
+std::string fetch_proxy_list(Context& ctx);
 
 struct ToxicAddOptions {
   std::string proxy;

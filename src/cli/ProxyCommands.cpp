@@ -61,13 +61,16 @@ Proxy fetch_proxy(Context& ctx, const std::string& name) {
   }
 }
 
-void list_proxies(Context& ctx) {
-  std::string body;
+std::string fetch_proxy_list(Context& ctx) {
   try {
-    body = ctx.api.get("/proxies");
+    return ctx.api.get("/proxies");
   } catch (const ApiError& error) {
     throw CommandError(fmt::format("Failed to retrieve proxies: {}", error.what()));
   }
+}
+
+void list_proxies(Context& ctx) {
+  const std::string body = fetch_proxy_list(ctx);
   if (ctx.style.json) return print_json(body);
   const auto proxies = parse_proxy_map(body);
   if (ctx.style.terminal) {

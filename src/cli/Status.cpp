@@ -27,12 +27,7 @@ void add_live_connections(Context& ctx, std::vector<Proxy>& proxies) {
 }
 
 void show_status(Context& ctx) {
-  std::string body;
-  try {
-    body = ctx.api.get("/proxies");
-  } catch (const ApiError& error) {
-    throw CommandError(fmt::format("Failed to retrieve proxies: {}", error.what()));
-  }
+  const std::string body = fetch_proxy_list(ctx);
   if (ctx.style.json) return print_json(body);
   auto proxies = parse_proxy_map(body);
   if (proxies.empty()) return fmt::print("no proxies\n");
