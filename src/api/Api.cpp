@@ -8,6 +8,7 @@
 #include "api/ToxicRequests.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
+#include "model/Names.h"
 
 namespace faultline::api {
 namespace {
@@ -49,6 +50,7 @@ ProxySpec decode_proxy(const json::Value& doc) {
 // A new proxy needs a name and an upstream; `where` locates it in a populate list.
 void require_fields(const ProxySpec& spec, const std::string& where) {
   if (spec.name.empty()) throw ApiError(400, "missing required field: name" + where);
+  if (auto problem = check_name_length("proxy", spec.name)) throw ApiError(400, *problem + where);
   if (spec.upstream.empty()) throw ApiError(400, "missing required field: upstream" + where);
 }
 

@@ -2,6 +2,8 @@
 
 #include <csignal>
 #include <ctime>
+#include <list>
+#include <optional>
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +21,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Reply = http::response<http::string_body>;
+
+// A note on coroutines: GCC 12 can destroy a temporary that appears in a
+// co_await expression twice (the API died with heap corruption on every
+// rejected request because of it). Everything a co_await uses below is a
+// named local of the coroutine; no temporary is ever passed to one.
 
 namespace {
 
@@ -31,8 +39,8 @@ std::string http_date() {
   return buf;
 }
 
-http::response<http::string_body> to_http(const Response& r, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+Reply to_http(const Response& r, unsigned version, bool keep_alive) {
+  Reply res{static_cast<http::status>(r.status), version};
   res.set(http::field::date, http_date());
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
@@ -47,11 +55,28 @@ Response simple_error(int status, const std::string& message) {
                   {{"X-Content-Type-Options", "nosniff"}}};
 }
 
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
+         ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::broken_pipe;
+}
+
 }  // namespace
+
+// One API connection as the server keeps track of it, so that a client
+// over the connection limit can take the place of the one that has waited
+// longest without sending a request (a slow-loris or a forgotten keep-alive).
+struct ApiConnection {
+  beast::tcp_stream* stream = nullptr;
+  bool waiting_for_request = true;
+  std::chrono::steady_clock::time_point waiting_since = std::chrono::steady_clock::now();
+};
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
+  // Declared before the io_context: destroying it destroys the sessions
+  // still suspended in it, and each of them takes itself off this list.
+  std::list<ApiConnection> connections;
   asio::io_context io{1};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::string> bound;
@@ -67,63 +92,101 @@ struct HttpServer::Impl {
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
+      if (connections.size() >= options.max_connections && !evict_longest_waiting()) {
+        beast::error_code ignored;
+        socket.close(ignored);  // every connection is mid-request: the newcomer waits for none of them
+        continue;
+      }
       asio::co_spawn(io, session(std::move(socket)), asio::detached);
     }
   }
 
-  asio::awaitable<void> write(beast::tcp_stream& stream, const Response& r, unsigned version, bool keep_alive) {
-    auto res = to_http(r, version, keep_alive);
+  // Closes the connection that has waited longest for a request. False when
+  // every connection is busy with one.
+  bool evict_longest_waiting() {
+    ApiConnection* oldest = nullptr;
+    for (auto& c : connections)
+      if (c.waiting_for_request && (!oldest || c.waiting_since < oldest->waiting_since)) oldest = &c;
+    if (!oldest) return false;
+    oldest->waiting_for_request = false;  // not chosen twice
+    oldest->stream->close();              // its session ends with operation_aborted
+    return true;
+  }
+
+  asio::awaitable<void> send(beast::tcp_stream& stream, Reply& reply) {
     stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    co_await http::async_write(stream, reply, asio::as_tuple(asio::use_awaitable));
+  }
+
+  // What to answer a request the parser refused; nothing for a client that went away.
+  std::optional<Reply> reply_to_read_error(const beast::error_code& ec, unsigned version) const {
+    if (ec == http::error::body_limit) return to_http(too_large(), version, false);
+    if (ec == http::error::header_limit)
+      return to_http(simple_error(431, "request header too large: the limit is " +
+                                           std::to_string(options.header_limit) + " bytes"),
+                     11, false);
+    if (is_disconnect(ec) || ec == http::error::partial_message) return std::nullopt;
+    return to_http(Response{400, "text/plain; charset=utf-8", "400 Bad Request", {}}, 11, false);
+  }
+
+  Reply handle(const http::request<http::string_body>& req) {
+    Request request{std::string(req.method_string()), std::string(req.target()),
+                    std::string(req[http::field::user_agent]), req.body()};
+    Response response;
+    try {
+      response = handler(request);
+    } catch (const std::exception& e) {
+      log::error("api handler failed", {{"method", request.method}, {"path", request.target}, {"error", e.what()}});
+      response = simple_error(500, e.what());
+    }
+    return to_http(response, req.version(), req.keep_alive());
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
+    connections.push_back(ApiConnection{&stream});
+    auto self = std::prev(connections.end());
+    struct Forget {
+      std::list<ApiConnection>& list;
+      std::list<ApiConnection>::iterator entry;
+      ~Forget() { list.erase(entry); }
+    } forget{connections, self};
+
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(options.body_limit);
-      parser.header_limit(64 * 1024);
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      self->waiting_for_request = true;
+      self->waiting_since = std::chrono::steady_clock::now();
+      // The whole header must arrive within the timeout: a client sending a
+      // byte a second does not keep its connection for ever.
       stream.expires_after(first ? options.read_timeout : options.idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (ec == http::error::body_limit) {
-        co_await write(stream, too_large(), 11, false);
-        break;
-      }
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
-          ec == asio::error::eof)
-        break;
+      self->waiting_for_request = false;
       if (ec) {
-        co_await write(stream, Response{400, "text/plain; charset=utf-8", "400 Bad Request", {}}, 11, false);
+        std::optional<Reply> refusal = reply_to_read_error(ec, 11);
+        if (refusal) co_await send(stream, *refusal);
         break;
       }
-      auto& header = parser.get();
-      const bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
+      const unsigned version = parser.get().version();
+      const bool expects_continue = beast::iequals(parser.get()[http::field::expect], "100-continue");
       if (expects_continue && !parser.is_done()) {
-        http::response<http::empty_body> cont{http::status::continue_, header.version()};
-        co_await http::async_write(stream, cont, asio::as_tuple(asio::use_awaitable));
+        http::response<http::empty_body> go_on{http::status::continue_, version};
+        co_await http::async_write(stream, go_on, asio::as_tuple(asio::use_awaitable));
       }
       stream.expires_after(options.read_timeout);
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (ec2 == http::error::body_limit) {
-        co_await write(stream, too_large(), header.version(), false);
+      if (ec2) {
+        std::optional<Reply> refusal = reply_to_read_error(ec2, version);
+        if (refusal) co_await send(stream, *refusal);
         break;
       }
-      if (ec2) break;
-      const auto& req = parser.get();
-      Request request{std::string(req.method_string()), std::string(req.target()),
-                      std::string(req[http::field::user_agent]), req.body()};
-      Response response;
-      try {
-        response = handler(request);
-      } catch (const std::exception& e) {
-        log::error("api handler failed", {{"method", request.method}, {"path", request.target}, {"error", e.what()}});
-        response = simple_error(500, e.what());
-      }
-      const bool keep_alive = req.keep_alive();
-      co_await write(stream, response, req.version(), keep_alive);
+      Reply reply = handle(parser.get());
+      const bool keep_alive = reply.keep_alive();
+      co_await send(stream, reply);
       if (!keep_alive) break;
     }
     beast::error_code ignored;

@@ -17,6 +17,8 @@ struct HttpServerOptions {
   std::string host = "localhost";
   std::string port = "8474";
   size_t body_limit = 4 * 1024 * 1024;
+  size_t header_limit = 64 * 1024;   // request line and headers; larger: 431
+  size_t max_connections = 1024;     // over it, the connection idle longest is closed
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds idle_timeout{60000};
 };

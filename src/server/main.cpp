@@ -43,6 +43,9 @@ struct ServerOptions {
   int64_t workers = 0;
   int64_t body_limit = 4 * 1024 * 1024;
   std::chrono::nanoseconds api_read_timeout = std::chrono::seconds(15);
+  std::chrono::nanoseconds api_idle_timeout = std::chrono::seconds(60);
+  int64_t header_limit = 64 * 1024;
+  int64_t api_max_connections = 1024;
   bool demo_upstreams = false;
   std::string log_format = "text";
   bool verbose = false;
@@ -80,7 +83,10 @@ int run(int argc, char** argv) {
   flags.add_duration("connect-timeout", &o.connect_timeout, "how long a proxy waits for its upstream to accept a connection");
   flags.add_int("workers", &o.workers, "data-plane threads (0: one per core)");
   flags.add_int("api-body-limit", &o.body_limit, "largest API request body in bytes (larger: 413)");
-  flags.add_duration("api-read-timeout", &o.api_read_timeout, "how long the API waits for a request before it drops the connection");
+  flags.add_duration("api-read-timeout", &o.api_read_timeout, "how long the API waits for a request (all of its headers) before it drops the connection");
+  flags.add_duration("api-idle-timeout", &o.api_idle_timeout, "how long a keep-alive API connection may wait for its next request");
+  flags.add_int("api-header-limit", &o.header_limit, "largest API request line plus headers in bytes (larger: 431)");
+  flags.add_int("api-max-connections", &o.api_max_connections, "open API connections at most; a new one closes the one that has waited longest for a request");
   flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
@@ -101,6 +107,10 @@ int run(int argc, char** argv) {
     return fail(fmt::format("invalid value \"{}\" for flag -log-format: use text or json", o.log_format), 2);
   if (o.workers < 0 || o.workers > 256) return fail(fmt::format("invalid value {} for flag -workers: use 0 to 256", o.workers), 2);
   if (o.body_limit <= 0) return fail(fmt::format("invalid value {} for flag -api-body-limit: must be positive", o.body_limit), 2);
+  if (o.header_limit < 1024 || o.header_limit > 16 * 1024 * 1024)
+    return fail(fmt::format("invalid value {} for flag -api-header-limit: use 1024 to 16777216 bytes", o.header_limit), 2);
+  if (o.api_max_connections < 1 || o.api_max_connections > 1'000'000)
+    return fail(fmt::format("invalid value {} for flag -api-max-connections: use 1 to 1000000", o.api_max_connections), 2);
   log::init(log_level(o), o.log_format == "json" ? log::Format::Json : log::Format::Text);
 
   LoadedConfig config;
@@ -146,7 +156,11 @@ int run(int argc, char** argv) {
   http_options.port = o.port;
   http_options.body_limit = static_cast<size_t>(o.body_limit);
   http_options.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.api_read_timeout);
+  http_options.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.api_idle_timeout);
+  http_options.header_limit = static_cast<size_t>(o.header_limit);
+  http_options.max_connections = static_cast<size_t>(o.api_max_connections);
   if (http_options.read_timeout.count() <= 0) return fail("invalid value for flag -api-read-timeout: must be positive", 2);
+  if (http_options.idle_timeout.count() <= 0) return fail("invalid value for flag -api-idle-timeout: must be positive", 2);
   api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
   if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
 
