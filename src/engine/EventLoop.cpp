@@ -72,16 +72,22 @@ void EventLoop::rewatch(int fd, uint32_t events, IoHandler* handler) {
 
 void EventLoop::unwatch(int fd) { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
+Continuable::~Continuable() {
+  if (queued_in_) queued_in_->forget(this);
+}
+
 void EventLoop::resume_soon(Continuable* c) {
-  if (c->queued_for_resume) return;
-  c->queued_for_resume = true;
+  if (c->queued_in_) return;
+  c->queued_in_ = this;
   ready_.push_back(c);
 }
 
 void EventLoop::forget(Continuable* c) {
-  if (!c->queued_for_resume) return;
+  if (c->queued_in_ != this) return;
+  // It may sit in the list being filled or in the batch being run.
   std::replace(ready_.begin(), ready_.end(), c, static_cast<Continuable*>(nullptr));
-  c->queued_for_resume = false;
+  std::replace(resuming_.begin(), resuming_.end(), c, static_cast<Continuable*>(nullptr));
+  c->queued_in_ = nullptr;
 }
 
 void EventLoop::dispose(std::unique_ptr<Disposable> object) { graveyard_.push_back(std::move(object)); }
@@ -97,13 +103,17 @@ void EventLoop::run_posted() {
 }
 
 void EventLoop::run_ready() {
-  std::vector<Continuable*> batch;
-  batch.swap(ready_);
-  for (Continuable* c : batch) {
+  // What a resume queues runs in the next round, after the loop looked at
+  // its sockets again; what a resume closes is taken out of this batch.
+  resuming_.swap(ready_);
+  for (size_t i = 0; i < resuming_.size(); ++i) {
+    Continuable* c = resuming_[i];
     if (!c) continue;
-    c->queued_for_resume = false;
+    resuming_[i] = nullptr;
+    c->queued_in_ = nullptr;
     c->resume();
   }
+  resuming_.clear();
 }
 
 

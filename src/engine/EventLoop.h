@@ -24,14 +24,24 @@ class IoHandler {
   ~IoHandler() = default;
 };
 
+class EventLoop;
+
 // Something that has more work to do and asked to be called again soon.
+// One destroyed while queued takes itself off its loop's list.
 class Continuable {
  public:
   virtual void resume() = 0;
-  bool queued_for_resume = false;
+  bool queued_for_resume() const { return queued_in_ != nullptr; }
 
  protected:
-  ~Continuable() = default;
+  Continuable() = default;
+  Continuable(const Continuable&) = delete;
+  Continuable& operator=(const Continuable&) = delete;
+  ~Continuable();
+
+ private:
+  friend class EventLoop;
+  EventLoop* queued_in_ = nullptr;
 };
 
 // Something whose destruction must wait until the loop has finished
@@ -78,6 +88,7 @@ class EventLoop {
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<Continuable*> ready_;
+  std::vector<Continuable*> resuming_;  // the batch run_ready is working through
   std::vector<std::unique_ptr<Disposable>> graveyard_;
   TimerQueue timers_;
   std::unique_ptr<Wakeup> wakeup_;

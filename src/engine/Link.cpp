@@ -30,7 +30,13 @@ EventLoop& Link::loop() { return connection_.loop(); }
 void Link::apply_toxics(const ToxicChainConfig& toxics) {
   if (toxics.empty() && !chain_.has_stages()) return;  // a new connection of a proxy without toxics
   chain_.apply(toxics);
-  loop().resume_soon(this);
+  request_pump();
+}
+
+void Link::request_pump() {
+  // A closed connection is gone at the end of this loop round: nothing may
+  // ask to run it later (the loop would resume a destroyed link).
+  if (!connection_.closed()) loop().resume_soon(this);
 }
 
 bool Link::room_for_input() const {
@@ -68,7 +74,7 @@ void Link::pump() {
     finish_if_done();
   }
   pumping_ = false;
-  if (budget == 0 && !connection_.closed()) loop().resume_soon(this);
+  if (budget == 0 && !connection_.closed()) request_pump();
 }
 
 Link::Step Link::splice_in() {
@@ -201,15 +207,15 @@ void Link::chain_output(Chunk chunk) {
   if (connection_.closed() || chunk.length == 0) return;
   out_bytes_ += chunk.length;
   out_.push_back(std::move(chunk));
-  loop().resume_soon(this);
+  request_pump();
 }
 
 void Link::chain_output_eof() {
   eof_left_chain_ = true;
-  loop().resume_soon(this);
+  request_pump();
 }
 
-void Link::chain_released() { loop().resume_soon(this); }
+void Link::chain_released() { request_pump(); }
 
 void Link::close_connection(bool reset) {
   connection_.close(reset ? Connection::CloseKind::Reset : Connection::CloseKind::Graceful);
@@ -217,7 +223,7 @@ void Link::close_connection(bool reset) {
 
 void Link::close_after_output_written() {
   close_when_written_ = true;
-  loop().resume_soon(this);
+  request_pump();
 }
 
 uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }

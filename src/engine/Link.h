@@ -51,6 +51,7 @@ class Link final : public ChainOwner, public Continuable {
  private:
   enum class Step { Progress, Blocked, Closed };
   bool fast_path() const { return !chain_.has_active_stage() && out_.empty() && !copy_only_; }
+  void request_pump();  // resume soon, unless the connection is closed
   bool room_for_input() const;
   bool output_empty() const { return pipe_bytes_ == 0 && out_.empty(); }
   Step splice_in();

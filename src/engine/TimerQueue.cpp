@@ -4,11 +4,19 @@
 
 namespace faultline {
 
+Timer::~Timer() {
+  if (armed()) queue_->cancel(*this);
+}
+
 TimerQueue::~TimerQueue() {
-  for (Timer* t : heap_) t->heap_index_ = Timer::kNotArmed;
+  for (Timer* t : heap_) {
+    t->heap_index_ = Timer::kNotArmed;
+    t->queue_ = nullptr;
+  }
 }
 
 void TimerQueue::arm(Timer& timer, TimePoint deadline) {
+  if (timer.armed() && timer.queue_ != this) timer.queue_->cancel(timer);
   if (timer.armed()) {
     const bool earlier = deadline < timer.deadline_;
     timer.deadline_ = deadline;
@@ -17,13 +25,14 @@ void TimerQueue::arm(Timer& timer, TimePoint deadline) {
     return;
   }
   timer.deadline_ = deadline;
+  timer.queue_ = this;
   timer.heap_index_ = heap_.size();
   heap_.push_back(&timer);
   sift_up(timer.heap_index_);
 }
 
 void TimerQueue::cancel(Timer& timer) {
-  if (timer.armed()) remove_at(timer.heap_index_);
+  if (timer.armed() && timer.queue_ == this) remove_at(timer.heap_index_);
 }
 
 void TimerQueue::run_due(TimePoint now) {
@@ -75,6 +84,7 @@ void TimerQueue::remove_at(size_t i) {
     heap_.pop_back();
   }
   removed->heap_index_ = Timer::kNotArmed;
+  removed->queue_ = nullptr;
 }
 
 }  // namespace faultline

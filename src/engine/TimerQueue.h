@@ -10,6 +10,8 @@
 
 namespace faultline {
 
+class TimerQueue;
+
 class Timer {
  public:
   using Callback = std::function<void()>;
@@ -17,6 +19,9 @@ class Timer {
   explicit Timer(Callback cb) : callback_(std::move(cb)) {}
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
+  // A timer destroyed while armed takes itself out of its queue, so the
+  // queue never calls into a destroyed object, whatever its owner forgot.
+  ~Timer();
 
   void set_callback(Callback cb) { callback_ = std::move(cb); }
   bool armed() const { return heap_index_ != kNotArmed; }
@@ -28,6 +33,7 @@ class Timer {
   Callback callback_;
   TimePoint deadline_{};
   size_t heap_index_ = kNotArmed;
+  TimerQueue* queue_ = nullptr;  // while armed
 };
 
 class TimerQueue {
