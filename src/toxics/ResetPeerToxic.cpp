@@ -2,6 +2,9 @@
 // or not, both sockets are closed with an RST, so the peers see "connection
 // reset by peer" (D5). Until then the direction's data is swallowed, as in
 // Toxiproxy. A connection the toxic does not apply to is never touched.
+// When the toxic stops acting before it fired (removed, or its toxicity set
+// to 0) and it swallowed bytes meanwhile, the connection is reset then: the
+// stream has a hole, and carrying on would hand the peer corrupt data.
 #include "toxics/ToxicStages.h"
 
 namespace faultline {
@@ -22,8 +25,13 @@ class ResetPeerStage final : public ToxicStage {
     arm();
   }
   void reconfigured() override { arm(); }
-  void on_chunk(Chunk) override {}  // swallowed
-  void stop() override { timers().cancel(timer_); }
+  void on_chunk(Chunk chunk) override { swallowed_ += chunk.length; }
+  void stop() override {
+    timers().cancel(timer_);
+    if (swallowed_ == 0) return;
+    owner().chaos_event("reset sent on removal", this->config());
+    owner().close_connection(true);
+  }
 
  private:
   void arm() {
@@ -32,6 +40,7 @@ class ResetPeerStage final : public ToxicStage {
   }
 
   TimePoint started_at_{};
+  size_t swallowed_ = 0;
   Timer timer_;
 };
 
