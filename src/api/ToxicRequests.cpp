@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "model/ApiError.h"
+#include "model/Names.h"
 
 namespace faultline::api {
 namespace {
@@ -17,11 +18,11 @@ void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec) {
   if (!attributes.is_object())
     throw BadRequestBody(fmt::format("json: cannot unmarshal {} into Go value of type toxics.{}",
                                      json::describe_for_error(attributes, false), info.go_struct));
-  for (const auto key : info.attributes) {
-    const std::string field = fmt::format("{}.attributes.{}", info.go_struct, key);
-    if (auto value = json::read_int64(attributes, key, field)) {
+  for (const auto& attribute : info.attributes) {
+    const std::string field = fmt::format("{}.attributes.{}", info.go_struct, attribute.name);
+    if (auto value = json::read_int64(attributes, attribute.name, field)) {
       for (auto& [k, v] : spec.attributes)
-        if (k == key) v = *value;
+        if (k == attribute.name) v = *value;
     }
   }
   for (const auto& [key, value] : spec.attributes)
@@ -29,7 +30,10 @@ void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec) {
 }
 
 ToxicSpec decode_toxic_create(const std::string& body, const std::function<bool(const std::string&)>& exists) {
-  const json::Value doc = json::parse_request_body(body);
+  return decode_toxic_create(json::parse_request_body(body), exists);
+}
+
+ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(const std::string&)>& exists) {
   json::expect_object(doc, kToxicGoType);
   ToxicSpec spec;
   const auto name = json::read_string(doc, "name", "ToxicWrapper.name");
@@ -43,12 +47,14 @@ ToxicSpec decode_toxic_create(const std::string& body, const std::function<bool(
   spec.direction = *direction;
   spec.name = name.value_or("");
   if (spec.name.empty()) spec.name = type.value_or("") + "_" + spec.stream;
+  if (auto problem = check_name_length("toxic", spec.name)) throw ApiError(400, *problem);
   const auto kind = parse_toxic_kind(type.value_or(""));
   if (!kind) throw ApiError(400, "invalid toxic type");
   spec.kind = *kind;
   if (exists(spec.name)) throw ApiError(409, "toxic already exists");
   spec.toxicity = toxicity.value_or(1.0f);
-  for (const auto key : toxic_type_info(spec.kind).attributes) spec.attributes.emplace_back(std::string(key), 0);
+  for (const auto& attribute : toxic_type_info(spec.kind).attributes)
+    spec.attributes.emplace_back(std::string(attribute.name), 0);
   if (const json::Value* attrs = json::find_member(doc, "attributes")) decode_toxic_attributes(*attrs, spec);
   return spec;
 }

@@ -12,6 +12,8 @@ namespace faultline::api {
 // `exists` tells whether a toxic name is taken on the proxy; checked after the
 // type and before the attributes, as Toxiproxy does.
 ToxicSpec decode_toxic_create(const std::string& body, const std::function<bool(const std::string&)>& exists);
+// The same for a document already parsed (config files decode toxics here too).
+ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(const std::string&)>& exists);
 // Decodes a toxic's attributes object (absent keys stay as in `spec`).
 void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec);
 ToxicPatch decode_toxic_update(const std::string& body, const ToxicSpec& current);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -10,8 +11,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "api/ToxicRequests.h"
+#include "json/BoundedParse.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
+#include "model/Names.h"
 #include "net/SocketAddress.h"
 
 namespace faultline {
@@ -19,36 +22,100 @@ namespace {
 
 using json::Value;
 
-// YAML scalars carry no type; guess as YAML 1.2's core schema does.
-Value yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: {
-      Value out = Value::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      Value out = Value::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true" || s == "True" || s == "TRUE") return true;
-      if (s == "false" || s == "False" || s == "FALSE") return false;
-      if (s == "null" || s == "~" || s.empty()) return nullptr;
-      try {
-        size_t used = 0;
-        const long long i = std::stoll(s, &used);
-        if (used == s.size()) return i;
-        const double d = std::stod(s, &used);
-        if (used == s.size()) return d;
-      } catch (const std::exception&) {
+// Bounds a config file cannot get round. A real file lists a few hundred
+// proxies at most, nested four levels deep.
+constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxDepth = 64;
+constexpr size_t kMaxYamlValues = 1'000'000;  // after aliases are expanded
+
+// A plain YAML scalar that is a number in JSON's grammar (YAML 1.2's core
+// schema); anything else ("nan", ".inf", "0x10", "1_000") stays a string.
+bool looks_like_json_number(const std::string& s) {
+  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
+  return std::regex_match(s, number);
+}
+
+Value yaml_scalar(const YAML::Node& node) {
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "!") return s;  // quoted: always a string
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
+  if (!looks_like_json_number(s)) return s;
+  // Through the JSON parser, so that a number means exactly what it would in
+  // a JSON config file (and one that overflows is refused the same way).
+  return json::parse_bounded(s, 1, true);
+}
+
+// YAML to the JSON document the validator reads. Aliases are expanded, so
+// the number of values made is bounded (a few hundred bytes of aliases can
+// stand for billions of values), and so is the depth (an alias may refer to
+// the node that contains it).
+class YamlToJson {
+ public:
+  explicit YamlToJson(const std::string& origin) : origin_(origin) {}
+
+  Value convert(const YAML::Node& node, size_t depth = 0) {
+    if (++values_ > kMaxYamlValues)
+      fail(fmt::format("more than {} values once aliases are expanded (an alias bomb?)", kMaxYamlValues));
+    if (depth > kMaxDepth) fail(fmt::format("nested deeper than {} levels", kMaxDepth));
+    switch (node.Type()) {
+      case YAML::NodeType::Sequence: {
+        Value out = Value::array();
+        for (const auto& item : node) out.push_back(convert(item, depth + 1));
+        return out;
       }
-      return s;
+      case YAML::NodeType::Map: {
+        Value out = Value::object();
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) fail(fmt::format("line {}: a key must be plain text", kv.first.Mark().line + 1));
+          const std::string key = kv.first.Scalar();
+          // YAML forbids duplicate keys; a second "latency:" is a mistake, not an override.
+          if (out.contains(key)) fail(fmt::format("line {}: key \"{}\" appears twice in the same mapping", kv.first.Mark().line + 1, key));
+          out[key] = convert(kv.second, depth + 1);
+        }
+        return out;
+      }
+      case YAML::NodeType::Scalar: {
+        try {
+          return yaml_scalar(node);
+        } catch (const std::exception& e) {
+          fail(fmt::format("line {}: {}", node.Mark().line + 1, e.what()));
+        }
+      }
+      default: return nullptr;
     }
-    default: return nullptr;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError(fmt::format("{}: not a usable YAML config: {}", origin_, what));
+  }
+
+  const std::string& origin_;
+  size_t values_ = 0;
+};
+
+Value parse_yaml(const std::string& text, const std::string& origin) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
+  }
+  if (documents.size() != 1)
+    throw ConfigError(fmt::format("{}: not a usable YAML config: the file holds {} documents, expected exactly one",
+                                  origin, documents.size()));
+  return YamlToJson(origin).convert(documents.front());
+}
+
+Value parse_json(const std::string& text, const std::string& origin) {
+  try {
+    return json::parse_bounded(text, kMaxDepth, true);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(fmt::format("{}: not valid JSON (at byte {}): {}", origin, e.byte, e.what()));
+  } catch (const std::exception& e) {  // too deep, a number out of range
+    throw ConfigError(fmt::format("{}: not a usable JSON config: {}", origin, e.what()));
   }
 }
 
@@ -66,6 +133,14 @@ class Validator {
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw ConfigError(fmt::format("{}: {}", origin_, what)); }
+
+  // A key written without a value (often a file cut short: "latency:" at the
+  // end) would otherwise silently mean "the default".
+  void refuse_nulls(const Value& entry, const std::string& where) const {
+    for (auto it = entry.begin(); it != entry.end(); ++it)
+      if (it.value().is_null())
+        fail(fmt::format("{}: field \"{}\" has no value (null): give it one or leave the key out", where, it.key()));
+  }
   [[noreturn]] void fail_field(const std::string& where, const std::string& field, const Value& value,
                                const std::string& allowed) const {
     fail(fmt::format("{}: field \"{}\" has value {}: {}", where, field, value.is_null() ? "null (or missing)" : show(value), allowed));
@@ -123,8 +198,11 @@ class Validator {
     std::string where = fmt::format("proxy #{}", index);
     if (!entry.is_object()) fail(fmt::format("{}: expected an object with name, listen and upstream, found {}", where, show(entry)));
     static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics"};
+    refuse_nulls(entry, where);
     PopulateEntry e;
     e.spec.name = text_field(entry, where, "name", true, "a non-empty, unique proxy name is required");
+    if (auto problem = check_name_length("proxy", e.spec.name))
+      fail_field(where, "name", Value(e.spec.name.substr(0, 40) + "..."), *problem);
     where = fmt::format("proxy #{} (\"{}\")", index, e.spec.name);
     if (!names_.insert(e.spec.name).second)
       fail_field(where, "name", Value(e.spec.name), "another proxy in this file has the same name");
@@ -157,6 +235,7 @@ class Validator {
 
   ToxicSpec toxic(const Value& entry, const std::string& where) {
     if (!entry.is_object()) fail(fmt::format("{}: expected an object with type and attributes, found {}", where, show(entry)));
+    refuse_nulls(entry, where);
     const Value* type = json::find_member(entry, "type");
     std::string allowed_types;
     for (const auto& t : all_toxic_types()) allowed_types += (allowed_types.empty() ? "" : ", ") + std::string(t.name);
@@ -172,22 +251,23 @@ class Validator {
     }
     if (const Value* attrs = json::find_member(entry, "attributes")) {
       if (!attrs->is_object()) fail_field(where, "attributes", *attrs, "must be an object of integer attributes");
-      const ToxicTypeInfo& info = toxic_type_info(*parse_toxic_kind(type->get<std::string>()));
+      const ToxicKind kind = *parse_toxic_kind(type->get<std::string>());
+      const ToxicTypeInfo& info = toxic_type_info(kind);
       for (auto it = attrs->begin(); it != attrs->end(); ++it) {
-        bool known = false;
-        for (auto k : info.attributes) known = known || k == it.key();
-        if (!known) {
+        if (!find_attribute(kind, it.key())) {
           std::string names;
-          for (auto k : info.attributes) names += (names.empty() ? "" : ", ") + std::string(k);
+          for (const auto& a : info.attributes) names += (names.empty() ? "" : ", ") + std::string(a.name);
           fail_field(where, "attributes." + it.key(), it.value(),
                      fmt::format("{} has no such attribute (it has: {})", info.name, names.empty() ? "none" : names));
         }
         if (!it.value().is_number_integer())
           fail_field(where, "attributes." + it.key(), it.value(), "must be a whole number");
+        refuse_nulls(*attrs, where + ", attributes");
       }
     }
     try {
-      return api::decode_toxic_create(entry.dump(), [](const std::string&) { return false; });
+      // The API's own decoding and validation, on the parsed document.
+      return api::decode_toxic_create(entry, [](const std::string&) { return false; });
     } catch (const ApiError& e) {
       fail(fmt::format("{}: {}", where, e.what()));
     }
@@ -202,20 +282,9 @@ class Validator {
 }  // namespace
 
 LoadedConfig parse_config_text(const std::string& text, const std::string& origin, bool yaml) {
-  Value doc;
-  if (yaml) {
-    try {
-      doc = yaml_to_json(YAML::Load(text));
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
-    }
-  } else {
-    try {
-      doc = Value::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw ConfigError(fmt::format("{}: not valid JSON (at byte {}): {}", origin, e.byte, e.what()));
-    }
-  }
+  if (text.size() > kMaxConfigBytes)
+    throw ConfigError(fmt::format("{}: the file is larger than {} bytes", origin, kMaxConfigBytes));
+  const Value doc = yaml ? parse_yaml(text, origin) : parse_json(text, origin);
   LoadedConfig out;
   Validator(origin, out).document(doc);
   return out;
@@ -224,10 +293,13 @@ LoadedConfig parse_config_text(const std::string& text, const std::string& origi
 LoadedConfig load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("cannot read config file {}: {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read at most one byte past the limit: /dev/zero or a huge file is refused, not swallowed.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw ConfigError(fmt::format("cannot read config file {}: {}", path, std::strerror(errno)));
   const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-  return parse_config_text(text.str(), path, yaml);
+  return parse_config_text(text, path, yaml);
 }
 
 }  // namespace faultline

@@ -4,14 +4,17 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "json/BoundedParse.h"
 #include "model/ApiError.h"
 
 namespace faultline::json {
 namespace {
+
+// Go's encoding/json refuses documents nested deeper than this.
+constexpr size_t kMaxRequestDepth = 10000;
 
 bool is_blank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
@@ -62,10 +65,13 @@ std::string describe_for_error(const Value& value, bool with_number_text) {
 
 Value parse_request_body(std::string_view body) {
   if (is_blank(body)) throw BadRequestBody("EOF");
-  std::istringstream in{std::string(body)};
-  Value result;
   try {
-    in >> result;  // stream extraction reads one value and ignores what follows
+    // Only the first value counts and what follows is ignored, as in Go.
+    return parse_bounded(body, kMaxRequestDepth, false);
+  } catch (const JsonTooDeep&) {
+    throw BadRequestBody("exceeded max depth");  // Go's words, at Go's limit
+  } catch (const JsonNumberOutOfRange& e) {
+    throw BadRequestBody(e.what());  // a client's mistake: 400, not 500
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is 1-based: the position of the last character read.
     const size_t offset = e.byte == 0 ? 0 : e.byte - 1;
@@ -74,7 +80,6 @@ Value parse_request_body(std::string_view body) {
       throw BadRequestBody("unexpected EOF");
     throw BadRequestBody(syntax_error_text(body, offset));
   }
-  return result;
 }
 
 void expect_object(const Value& value, std::string_view go_type) {

@@ -16,7 +16,7 @@ TEST(Direction, ParsedInAnyLetterCase) {
 TEST(ToxicType, EveryToxiproxyTypeWithItsAttributesInOrder) {
   auto attrs = [](const char* name) {
     std::string joined;
-    for (auto a : toxic_type_info(*parse_toxic_kind(name)).attributes) joined += std::string(a) + ",";
+    for (const auto& a : toxic_type_info(*parse_toxic_kind(name)).attributes) joined += std::string(a.name) + ",";
     return joined;
   };
   EXPECT_EQ(attrs("latency"), "latency,jitter,");
