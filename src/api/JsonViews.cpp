@@ -88,14 +88,14 @@ std::string stats_json(const std::vector<ProxyMetricsView>& proxies) {
     json::ObjectWriter all(out);
     for (const auto& p : proxies) {
       json::ObjectWriter one(all.key(p.name));
-      const ProxyRuntime* rt = p.runtime.get();
+      const ProxyCounters& c = *p.counters;
       auto load = [&](const std::atomic<uint64_t>& v) { return static_cast<int64_t>(v.load(std::memory_order_relaxed)); };
       one.field("enabled", p.enabled);
-      one.field("connections", rt ? static_cast<int64_t>(rt->connections_active.load(std::memory_order_relaxed)) : int64_t{0});
-      one.field("connections_accepted", rt ? load(rt->connections_accepted) : int64_t{0});
-      one.field("upstream_connect_failures", rt ? load(rt->upstream_connect_failures) : int64_t{0});
-      one.field("bytes_upstream", rt ? load(rt->directions[0].bytes_sent) : int64_t{0});
-      one.field("bytes_downstream", rt ? load(rt->directions[1].bytes_sent) : int64_t{0});
+      one.field("connections", static_cast<int64_t>(c.connections_active.load(std::memory_order_relaxed)));
+      one.field("connections_accepted", load(c.connections_accepted));
+      one.field("upstream_connect_failures", load(c.upstream_connect_failures));
+      one.field("bytes_upstream", load(c.directions[0].bytes_sent));
+      one.field("bytes_downstream", load(c.directions[1].bytes_sent));
     }
   }
   return out;

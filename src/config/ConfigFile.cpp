@@ -26,7 +26,7 @@ using json::Value;
 // proxies at most, nested four levels deep.
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxDepth = 64;
-constexpr size_t kMaxYamlValues = 1'000'000;  // after aliases are expanded
+constexpr size_t kMaxYamlValues = 200'000;  // after aliases are expanded
 
 // A plain YAML scalar that is a number in JSON's grammar (YAML 1.2's core
 // schema); anything else ("nan", ".inf", "0x10", "1_000") stays a string.

@@ -66,7 +66,7 @@ ProxyView Registry::view(const Proxy& p) const {
   v.spec.enabled = p.running();
   for (const auto& chain : p.chains)
     for (const auto& t : chain) v.toxics.push_back(t->spec);
-  if (p.runtime) v.active_connections = p.runtime->connections_active.load(std::memory_order_relaxed);
+  v.active_connections = p.counters->connections_active.load(std::memory_order_relaxed);
   return v;
 }
 
@@ -88,6 +88,8 @@ void Registry::start(Proxy& p, Listener listener) {
   rt->listen = listener.address;
   rt->upstream = p.spec.upstream;
   rt->random_seed = mix(engine_.seed(), hash_text(p.spec.name));
+  rt->totals = p.counters;
+  rt->mark_start();
   p.spec.listen = listener.address;
   p.spec.enabled = true;
   p.listen_fd = listener.fd;
@@ -119,8 +121,8 @@ void Registry::retire_counters(const ProxyRuntime& rt) {
     slot = &retired_.back();
   }
   for (int d = 0; d < 2; ++d) {
-    slot->received[d] += rt.directions[d].bytes_received.load();
-    slot->sent[d] += rt.directions[d].bytes_sent.load();
+    slot->received[d] += rt.received_this_run(kDirections[d]);
+    slot->sent[d] += rt.sent_this_run(kDirections[d]);
   }
 }
 
@@ -387,7 +389,7 @@ void Registry::drain(Nanos grace) {
   const auto deadline = Clock::now() + grace;
   auto open_connections = [&] {
     int64_t total = 0;
-    for (const auto& rt : live) total += rt->connections_active.load();
+    for (const auto& rt : live) total += rt->stats().connections_active.load();
     return total;
   };
   int64_t remaining = open_connections();
@@ -412,7 +414,7 @@ std::vector<ProxyMetricsView> Registry::metrics_views() const {
   std::vector<ProxyMetricsView> out;
   out.reserve(proxies_.size());
   for (const auto& [name, p] : proxies_) {
-    ProxyMetricsView v{name, p.running(), p.runtime, {}};
+    ProxyMetricsView v{name, p.running(), p.runtime, p.counters, {}};
     for (Direction d : kDirections)
       for (const auto& t : p.chains[index_of(d)])
         v.toxics.push_back({t->spec.name, std::string(toxic_type_info(t->spec.kind).name), to_string(d),

@@ -54,6 +54,7 @@ struct ProxyMetricsView {
   std::string name;
   bool enabled = false;
   std::shared_ptr<ProxyRuntime> runtime;  // null while disabled
+  std::shared_ptr<const ProxyCounters> counters;  // since the proxy was created
   struct Toxic {
     std::string name;
     std::string type;
@@ -100,6 +101,7 @@ class Registry {
     ProxySpec spec;
     ToxicChainConfig chains[2];
     std::shared_ptr<ProxyRuntime> runtime;  // set while listening
+    std::shared_ptr<ProxyCounters> counters = std::make_shared<ProxyCounters>();  // for its whole life
     int listen_fd = -1;
     bool running() const { return runtime != nullptr; }
   };

@@ -21,6 +21,7 @@ BufferRef BufferPool::take() {
 void BufferPool::give_back(Buffer* b) {
   if (idle_.size() >= keep_at_most_) {
     delete b;
+    ++freed_;
     return;
   }
   idle_.push_back(b);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace faultline {
@@ -48,9 +49,13 @@ class BufferPool {
   BufferRef take();
   void give_back(Buffer* b);
   size_t idle() const { return idle_.size(); }
+  // Buffers freed back to the allocator since the last call: a sign that a
+  // burst has passed and memory could be returned to the system.
+  size_t take_freed_count() { return std::exchange(freed_, 0); }
 
  private:
   size_t keep_at_most_;
+  size_t freed_ = 0;
   std::vector<Buffer*> idle_;
 };
 

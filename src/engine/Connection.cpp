@@ -133,8 +133,8 @@ void Connection::on_connect_result(int error) {
 
 void Connection::on_connected() {
   state_ = State::Open;
-  proxy_.runtime->upstream_connects.fetch_add(1, std::memory_order_relaxed);
-  proxy_.runtime->upstream_connect_nanos.fetch_add(
+  proxy_.runtime->stats().upstream_connects.fetch_add(1, std::memory_order_relaxed);
+  proxy_.runtime->stats().upstream_connect_nanos.fetch_add(
       static_cast<uint64_t>(std::chrono::duration_cast<Nanos>(Clock::now() - opened_at_).count()), std::memory_order_relaxed);
   // The readiness that completed the connect may also have said "readable"
   // (a server that speaks first, or closes at once); with edge-triggered
@@ -153,7 +153,7 @@ void Connection::on_connected() {
 }
 
 void Connection::fail_upstream(const std::string& reason) {
-  proxy_.runtime->upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
+  proxy_.runtime->stats().upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
   log::warn("upstream connect failed", {{"proxy", proxy_.runtime->name},
                                         {"upstream", proxy_.runtime->upstream},
                                         {"error", reason}});
@@ -201,11 +201,11 @@ void Connection::link_finished() {
 
 void Connection::count_received(Direction d, size_t n) {
   bytes_received_[index_of(d)] += n;
-  proxy_.runtime->counters(d).bytes_received.fetch_add(n, std::memory_order_relaxed);
+  proxy_.runtime->stats().counters(d).bytes_received.fetch_add(n, std::memory_order_relaxed);
 }
 
 void Connection::count_sent(Direction d, size_t n) {
-  proxy_.runtime->counters(d).bytes_sent.fetch_add(n, std::memory_order_relaxed);
+  proxy_.runtime->stats().counters(d).bytes_sent.fetch_add(n, std::memory_order_relaxed);
 }
 
 uint64_t Connection::random_seed(const ToxicConfig& toxic) const {

@@ -27,7 +27,9 @@ Worker::~Worker() = default;
 
 void Worker::start() {
   thread_ = std::thread([this] {
+    trimmer_.start();
     loop_.run();
+    trimmer_.stop();
     // Whatever is still open when the loop stops is closed here, on its own thread.
     for (auto& [id, proxy] : proxies_) close_all(*proxy);
     loop_.collect_garbage();
@@ -113,8 +115,8 @@ void Worker::accept_from(LoopProxy& proxy) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting(proxy);
       return;  // EAGAIN: another worker took it, or the backlog is empty
     }
-    const uint64_t sequence = proxy.runtime->connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    proxy.runtime->connections_active.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t sequence = proxy.runtime->stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    proxy.runtime->stats().connections_active.fetch_add(1, std::memory_order_relaxed);
     auto* c = new Connection(*this, proxy, fd, sequence);
     c->next = proxy.connections;
     if (proxy.connections) proxy.connections->prev = c;
@@ -143,8 +145,9 @@ void Worker::connection_closed(LoopProxy& proxy, Connection* c) {
   else proxy.connections = c->next;
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = nullptr;
-  proxy.runtime->connections_active.fetch_sub(1, std::memory_order_relaxed);
-  proxy.runtime->connections_closed.fetch_add(1, std::memory_order_relaxed);
+  proxy.runtime->stats().connections_active.fetch_sub(1, std::memory_order_relaxed);
+  proxy.runtime->stats().connections_closed.fetch_add(1, std::memory_order_relaxed);
+  trimmer_.connection_closed();
   loop_.dispose(std::unique_ptr<Disposable>(c));
 }
 

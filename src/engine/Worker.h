@@ -8,6 +8,7 @@
 
 #include "engine/BufferPool.h"
 #include "engine/EventLoop.h"
+#include "engine/MemoryTrimmer.h"
 #include "engine/PipePool.h"
 #include "engine/ProxyRuntime.h"
 #include "toxics/ToxicConfig.h"
@@ -66,6 +67,7 @@ class Worker {
   EventLoop loop_;
   PipePool pipes_;
   BufferPool buffers_;
+  MemoryTrimmer trimmer_{loop_, buffers_};
   std::thread thread_;
   std::unordered_map<uint64_t, std::unique_ptr<LoopProxy>> proxies_;
 };

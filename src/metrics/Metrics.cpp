@@ -48,11 +48,11 @@ void render_toxiproxy_counters(const Registry& registry, std::string& out) {
     }
   }
   for (const auto& rt : registry.runtimes()) {
-    if (rt->connections_accepted.load(std::memory_order_relaxed) == 0) continue;
+    if (rt->accepted_this_run() == 0) continue;
     for (Direction d : kDirections) {
       auto& s = series[{to_string(d), rt->listen, rt->name, rt->upstream}];
-      s.received += rt->counters(d).bytes_received.load(std::memory_order_relaxed);
-      s.sent += rt->counters(d).bytes_sent.load(std::memory_order_relaxed);
+      s.received += rt->received_this_run(d);
+      s.sent += rt->sent_this_run(d);
     }
   }
   if (series.empty()) return;
@@ -135,29 +135,26 @@ void render_api_requests(const ApiStats& stats, std::string& out) {
 // faultline's per-proxy families, in name order.
 void render_proxy_families(const Registry& registry, std::string& out) {
   const auto proxies = registry.metrics_views();
-  const auto retired = registry.retired_counters();
   auto per_proxy = [&](const char* name, const char* type, const char* help, auto value) {
     family(out, name, type, help);
     for (const auto& p : proxies) out += fmt::format("{}{{proxy=\"{}\"}} {}\n", name, escape_label(p.name), value(p));
   };
-  auto live = [](const ProxyMetricsView& p, auto get) -> uint64_t { return p.runtime ? get(*p.runtime) : 0; };
+  auto total = [](const ProxyMetricsView& p, auto get) -> uint64_t { return get(*p.counters); };
 
   family(out, "faultline_proxy_bytes_total", "counter", "Bytes delivered by each proxy, by direction.");
   for (const auto& p : proxies) {
     for (Direction d : kDirections) {
-      uint64_t bytes = p.runtime ? p.runtime->counters(d).bytes_sent.load(std::memory_order_relaxed) : 0;
-      for (const auto& r : retired)
-        if (r.proxy == p.name) bytes += r.sent[index_of(d)];
+      const uint64_t bytes = p.counters->counters(d).bytes_sent.load(std::memory_order_relaxed);
       out += fmt::format("faultline_proxy_bytes_total{{direction=\"{}\",proxy=\"{}\"}} {}\n", to_string(d),
                          escape_label(p.name), bytes);
     }
   }
-  per_proxy("faultline_proxy_connections_accepted_total", "counter", "Client connections accepted since the proxy last started.",
-            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.connections_accepted.load(std::memory_order_relaxed); }); });
+  per_proxy("faultline_proxy_connections_accepted_total", "counter", "Client connections accepted since the proxy was created.",
+            [&](const auto& p) { return total(p, [](const ProxyCounters& r) { return r.connections_accepted.load(std::memory_order_relaxed); }); });
   per_proxy("faultline_proxy_connections_active", "gauge", "Client connections open now.",
-            [&](const auto& p) { return p.runtime ? p.runtime->connections_active.load(std::memory_order_relaxed) : 0; });
-  per_proxy("faultline_proxy_connections_closed_total", "counter", "Client connections closed since the proxy last started.",
-            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.connections_closed.load(std::memory_order_relaxed); }); });
+            [&](const auto& p) { return p.counters->connections_active.load(std::memory_order_relaxed); });
+  per_proxy("faultline_proxy_connections_closed_total", "counter", "Client connections closed since the proxy was created.",
+            [&](const auto& p) { return total(p, [](const ProxyCounters& r) { return r.connections_closed.load(std::memory_order_relaxed); }); });
   per_proxy("faultline_proxy_enabled", "gauge", "1 while the proxy listens, 0 while it is disabled.",
             [](const auto& p) { return p.enabled ? 1 : 0; });
   family(out, "faultline_proxy_toxics", "gauge", "Toxics configured on each proxy, by type.");
@@ -168,11 +165,11 @@ void render_proxy_families(const Registry& registry, std::string& out) {
       out += fmt::format("faultline_proxy_toxics{{proxy=\"{}\",type=\"{}\"}} {}\n", escape_label(p.name), type, n);
   }
   per_proxy("faultline_proxy_upstream_connect_failures_total", "counter", "Upstream connects that failed (refused, timed out, unresolvable).",
-            [&](const auto& p) { return live(p, [](const ProxyRuntime& r) { return r.upstream_connect_failures.load(std::memory_order_relaxed); }); });
+            [&](const auto& p) { return total(p, [](const ProxyCounters& r) { return r.upstream_connect_failures.load(std::memory_order_relaxed); }); });
   family(out, "faultline_proxy_upstream_connect_seconds", "summary", "Time from accepting a client to being connected upstream.");
   for (const auto& p : proxies) {
-    const uint64_t nanos = live(p, [](const ProxyRuntime& r) { return r.upstream_connect_nanos.load(std::memory_order_relaxed); });
-    const uint64_t count = live(p, [](const ProxyRuntime& r) { return r.upstream_connects.load(std::memory_order_relaxed); });
+    const uint64_t nanos = total(p, [](const ProxyCounters& r) { return r.upstream_connect_nanos.load(std::memory_order_relaxed); });
+    const uint64_t count = total(p, [](const ProxyCounters& r) { return r.upstream_connects.load(std::memory_order_relaxed); });
     out += fmt::format("faultline_proxy_upstream_connect_seconds_sum{{proxy=\"{}\"}} {:.9f}\n", escape_label(p.name), static_cast<double>(nanos) / 1e9);
     out += fmt::format("faultline_proxy_upstream_connect_seconds_count{{proxy=\"{}\"}} {}\n", escape_label(p.name), count);
   }

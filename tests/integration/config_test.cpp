@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -264,6 +265,59 @@ INSTANTIATE_TEST_SUITE_P(
                       {"name": "two", "listen": "127.0.0.1:29999", "upstream": "127.0.0.1:9"}])",
                   {"proxy #2", "\"two\"", "listen", "127.0.0.1:29999", "proxy #1"}}),
     [](const testing::TestParamInfo<BadConfig>& info) { return std::string(info.param.name); });
+
+// Hostile files, kept in tests/data/hostile-config/: each once crashed the
+// server, grew it without bound or was accepted with a wrong meaning. Each
+// must be refused quickly with one line naming the problem.
+struct HostileConfig {
+  const char* file;
+  std::vector<std::string> fragments;
+};
+
+void PrintTo(const HostileConfig& c, std::ostream* os) { *os << c.file; }
+
+class HostileConfigFile : public testing::TestWithParam<HostileConfig> {};
+
+TEST_P(HostileConfigFile, IsRefusedWithOneLine) {
+  const std::string path = std::string(FAULTLINE_SOURCE_DIR) + "/tests/data/hostile-config/" + GetParam().file;
+  ASSERT_TRUE(fs::exists(path)) << path;
+  expect_refused(path, GetParam().fragments);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ConfigFile, HostileConfigFile,
+    testing::Values(
+        HostileConfig{"number-overflow.json", {"1e400", "out of range"}},
+        HostileConfig{"number-overflow-unknown-key.json", {"1e400", "out of range"}},
+        HostileConfig{"alias-bomb.yaml", {"aliases", "200000"}},
+        HostileConfig{"self-alias.yaml", {"nested deeper than 64"}},
+        HostileConfig{"truncated.yaml", {"toxic #1", "attributes.latency", "null"}},
+        HostileConfig{"two-documents.yaml", {"2 documents", "exactly one"}},
+        HostileConfig{"duplicate-keys.yaml", {"line 8", "\"latency\"", "twice"}},
+        HostileConfig{"negative-rate.yaml", {"toxic #1", "rate", "-5", "0 or more"}},
+        HostileConfig{"huge-jitter.json", {"jitter", "4611686018427387904", "allowed", "31536000000"}},
+        HostileConfig{"huge-rate.json", {"rate", "4611686018427387904", "100000000"}},
+        HostileConfig{"nan-toxicity.yaml", {"toxicity", ".nan", "0 to 1"}},
+        HostileConfig{"long-name.json", {"proxy #1", "name", "2000 bytes", "at most 1000"}}),
+    [](const testing::TestParamInfo<HostileConfig>& info) {
+      std::string name = info.param.file;
+      for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      return name;
+    });
+
+TEST(ConfigFile, DeepNestingIsRefusedNotAStackOverflow) {
+  TempConfig json_file("deep.json", std::string(100000, '['));
+  expect_refused(json_file.path(), {"deep.json", "depth"});
+  TempConfig yaml_file("deep.yaml", std::string(100000, '['));
+  expect_refused(yaml_file.path(), {"deep.yaml", "YAML"});
+}
+
+TEST(ConfigFile, AnEndlessOrHugeFileIsRefusedWithoutReadingItAll) {
+  expect_refused("/dev/zero", {"/dev/zero", "larger than 16777216 bytes"});
+  TempConfig big("big.json", "[" + std::string(17 * 1024 * 1024, ' ') + "]");
+  expect_refused(big.path(), {"big.json", "larger than"});
+}
 
 TEST(ConfigFile, UnreadableFileStopsStartUp) {
   expect_refused("/nonexistent/faultline/proxies.json", {"/nonexistent/faultline/proxies.json", "No such file"});

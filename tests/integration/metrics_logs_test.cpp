@@ -111,6 +111,10 @@ TEST(Metrics, UpstreamConnectFailuresAreCounted) {
   EXPECT_NE(wait_for_end(s.fd(), std::chrono::seconds(3)), ReadEnd::Timeout);
   auto m = parse_prometheus(server.api().get("/metrics").body);
   EXPECT_EQ(value_of(m, R"(faultline_proxy_upstream_connect_failures_total{proxy="down"})"), 1);
+  // Logs are written by a background thread: give it a moment.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (server.output().find("upstream connect failed") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_NE(server.output().find("upstream connect failed"), std::string::npos);
 }
 
@@ -150,4 +154,40 @@ TEST(Logs, JsonFormatHasTimeLevelMessageAndTheChangesValues) {
   EXPECT_EQ(by_message["connection closed"]["level"], "debug");
 }
 
+}  // namespace faultline::test
+
+namespace faultline::test {
+namespace {
+
+// Regression: the figures of /faultline/stats and /metrics restarted from 0
+// each time a proxy was disabled and enabled again.
+TEST(Stats, FiguresGoOnCountingAcrossDisableAndEnable) {
+  TestUpstream echo;
+  ServerProcess server(ServerOptions{{"-proxy-metrics"}});
+  const int port = server.create_proxy("toggled", echo.port());
+  auto one_round_trip = [&] {
+    Socket s(connect_tcp(port));
+    s.send("hello");
+    ASSERT_EQ(recv_exact(s.fd(), 5).data, "hello");
+  };
+  one_round_trip();
+  ASSERT_EQ(server.api().post("/proxies/toggled", R"({"enabled":false})").status, 200);
+  auto stats = nlohmann::json::parse(server.api().get("/faultline/stats").body)["toggled"];
+  EXPECT_EQ(stats["enabled"], false);
+  EXPECT_EQ(stats["connections_accepted"], 1) << "a disabled proxy still shows what it did";
+  ASSERT_EQ(server.api().post("/proxies/toggled", R"({"enabled":true})").status, 200);
+  one_round_trip();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  do {
+    stats = nlohmann::json::parse(server.api().get("/faultline/stats").body)["toggled"];
+  } while (stats["connections"] != 0 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(stats["connections_accepted"], 2);
+  EXPECT_EQ(stats["bytes_upstream"], 10);
+  EXPECT_EQ(stats["bytes_downstream"], 10);
+  auto m = parse_prometheus(server.api().get("/metrics").body);
+  EXPECT_EQ(value_of(m, R"(faultline_proxy_connections_accepted_total{proxy="toggled"})"), 2);
+  EXPECT_EQ(value_of(m, R"(faultline_proxy_bytes_total{direction="upstream",proxy="toggled"})"), 10);
+}
+
+}  // namespace
 }  // namespace faultline::test

@@ -101,6 +101,33 @@ TEST_F(ResetPeer, ResetsAnIdleConnectionOpenedBeforeTheToxicAfterTheTimeout) {
   EXPECT_LT(ms_since(start), 1200);
 }
 
+// Regression: removing the toxic (or setting its toxicity to 0) before it
+// fired used to drop what it had swallowed and carry on, so the peer got a
+// stream with a hole in it and no error.
+TEST_F(ResetPeer, RemovedAfterSwallowingBytesResetsInsteadOfLeavingAHole) {
+  for (const bool by_toxicity : {false, true}) {
+    SCOPED_TRACE(by_toxicity ? "toxicity set to 0" : "toxic removed");
+    Socket s = connect();
+    EXPECT_GT(round_trip_ms(s, "before"), 0);
+    add_toxic(R"({"name":"rp","type":"reset_peer","stream":"upstream","attributes":{"timeout":60000}})");
+    s.send("swallowed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the bytes reach the toxic
+    if (by_toxicity) update_toxic("rp", R"({"toxicity":0})");
+    remove_toxic("rp");
+    ReadResult r = recv_all(s.fd(), std::chrono::seconds(3));
+    EXPECT_EQ(r.end, ReadEnd::Reset) << "the connection must end with an error, not carry on";
+    EXPECT_EQ(r.data, "") << "nothing may arrive after the hole";
+  }
+}
+
+TEST_F(ResetPeer, RemovedBeforeSwallowingAnythingLeavesTheConnectionAlone) {
+  Socket s = connect();
+  add_toxic(R"({"name":"rp","type":"reset_peer","stream":"upstream","attributes":{"timeout":60000}})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  remove_toxic("rp");
+  EXPECT_GT(round_trip_ms(s, "still fine"), 0);
+}
+
 TEST_F(ResetPeer, ToxicityZeroNeverTouchesTheConnection) {
   add_toxic(R"({"type":"reset_peer","toxicity":0,"attributes":{"timeout":0}})");
   Socket s = connect();
