@@ -171,6 +171,7 @@ void Connection::on_io(bool is_client, uint32_t events) {
     return;
   }
   SocketSide& side = is_client ? client_ : upstream_;
+  if ((events & EPOLLERR) && peer_reset(side)) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
     side.writable = true;
@@ -181,6 +182,18 @@ void Connection::on_io(bool is_client, uint32_t events) {
   }
   up_.pump();
   down_.pump();
+}
+
+bool Connection::peer_reset(SocketSide& side) {
+  // A peer that reset is gone for both directions. A link only notices when
+  // it next reads or writes that socket, and one whose data a toxic holds
+  // (bandwidth 0, after the peer half-closed) may never do either: without
+  // this, the connection stayed open until the toxic went away.
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(side.fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error == 0) return false;
+  close(error == ECONNRESET ? CloseKind::Reset : CloseKind::Graceful);
+  return true;
 }
 
 void Connection::apply_toxics(Direction direction, const ToxicChainConfig& toxics) {

@@ -57,6 +57,7 @@ class Connection final : public Disposable {
   };
 
   void on_io(bool is_client, uint32_t events);
+  bool peer_reset(SocketSide& side);  // closes the connection when the socket has an error
   void connect_next();
   void on_connect_result(int error);
   void on_connected();

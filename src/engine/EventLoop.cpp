@@ -13,7 +13,7 @@
 
 namespace faultline {
 
-class EventLoop::Wakeup : public IoHandler {
+class EventLoop::Wakeup final : public IoHandler {
  public:
   explicit Wakeup(int fd) : fd_(fd) {}
   void on_io(uint32_t) override {

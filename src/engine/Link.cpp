@@ -158,8 +158,12 @@ Link::Step Link::write_out() {
     const auto written = static_cast<size_t>(n);
     out_bytes_ -= written;
     connection_.count_sent(direction_, written);
-    if (written == head.length) out_.pop_front();
-    else head.offset += written, head.length -= written;
+    if (written == head.length) {
+      out_.pop_front();
+      if (out_.empty()) chain_.output_drained();
+    } else {
+      head.offset += written, head.length -= written;
+    }
     return Step::Progress;
   }
   return write_failed(n);

@@ -45,6 +45,7 @@ class Link final : public ChainOwner, public Continuable {
   void chain_released() override;
   void close_connection(bool reset) override;
   void close_after_output_written() override;
+  size_t output_backlog() const override { return out_.size(); }
   uint64_t random_seed(const ToxicConfig& toxic) override;
   void chaos_event(std::string_view what, const ToxicConfig& toxic) override;
 

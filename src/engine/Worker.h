@@ -61,7 +61,7 @@ class Worker {
  private:
   void close_all(LoopProxy& proxy);
 
-  int index_;
+  [[maybe_unused]] int index_;  // for debugging: which worker this is
   const EngineSettings& settings_;
   Resolver& resolver_;
   EventLoop loop_;

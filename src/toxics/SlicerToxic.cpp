@@ -1,8 +1,14 @@
-// slicer: cuts every chunk into pieces of about `average_size` bytes
+// slicer: cuts the data into pieces of about `average_size` bytes
 // (± `size_variation`) and sends them one by one, `delay` microseconds apart.
 // Bytes and their order are kept. average_size 0 passes chunks unsliced and
 // size_variation is clamped below average_size (D8).
-#include <vector>
+//
+// Chunks are held whole and cut only when a piece is due, so memory follows
+// the bytes held, not the number of pieces (a 64 KiB chunk is 65,536 pieces
+// at average_size 1), and a slicer that is removed lets its data go as the
+// few chunks it came in, not as thousands of one-byte writes. While many
+// pieces wait to be written (a slow reader) it cuts no more.
+#include <algorithm>
 
 #include "toxics/HoldingStage.h"
 #include "toxics/ToxicStages.h"
@@ -10,56 +16,59 @@
 namespace faultline {
 namespace {
 
+// Pieces that may wait to be written before the slicer pauses; also the most
+// it cuts in one go when there is no delay, so other connections get a turn.
+constexpr size_t kMaxBacklog = 64;
+
 class SlicerStage final : public HoldingStage {
  public:
   using HoldingStage::HoldingStage;
 
   void on_chunk(Chunk chunk) override {
-    const int64_t average = spec().attribute("average_size");
-    if (average <= 0) {
-      hold(std::move(chunk));
-    } else {
-      const int64_t variation = std::max<int64_t>(0, std::min(spec().attribute("size_variation"), average - 1));
-      std::vector<size_t> sizes;
-      cut(chunk.length, static_cast<size_t>(average), static_cast<size_t>(variation), sizes);
-      for (size_t n : sizes) hold(chunk.split_front(n));
-    }
+    hold(std::move(chunk));
     if (!wake_pending()) send_due();
   }
 
- private:
-  // Splits `length` near its middle (± variation) until every piece is at
-  // most average + variation bytes; pieces come out in order.
-  void cut(size_t length, size_t average, size_t variation, std::vector<size_t>& out) {
-    if (length <= average + variation) {
-      out.push_back(length);
-      return;
-    }
-    size_t middle = length / 2;
-    if (variation > 0) {
-      const size_t shift = static_cast<size_t>(rng().below(2 * variation + 1));
-      middle = middle + shift >= variation ? middle + shift - variation : middle;
-      middle = std::clamp<size_t>(middle, 1, length - 1);
-    }
-    cut(middle, average, variation, out);
-    cut(length - middle, average, variation, out);
+  void output_drained() override {
+    if (holding() && !wake_pending()) send_due();
   }
 
+ private:
   void on_timer() override { send_due(); }
+
+  // The next piece's size: average ± variation, never more than what is left.
+  size_t next_piece(size_t available) {
+    const int64_t average = spec().attribute("average_size");
+    if (average <= 0) return available;  // unsliced
+    const int64_t variation = std::clamp<int64_t>(spec().attribute("size_variation"), 0, average - 1);
+    int64_t size = average;
+    if (variation > 0) size += static_cast<int64_t>(rng().below(static_cast<uint64_t>(2 * variation + 1))) - variation;
+    return std::min(available, static_cast<size_t>(std::max<int64_t>(1, size)));
+  }
 
   // Each piece is followed by the delay (so is the last: the next chunk waits too).
   void send_due() {
     const Micros delay(std::max<int64_t>(0, spec().attribute("delay")));
     const TimePoint now = loop().now();
     bool released = false;
+    size_t cut = 0;
     while (holding() && next_send_ <= now) {
-      release(front_length());
+      if (owner().output_backlog() >= kMaxBacklog) break;  // output_drained() resumes
+      if (delay.count() == 0 && cut == kMaxBacklog) {
+        wake_at(now);  // the rest in the next round
+        break;
+      }
+      release(next_piece(front_length()));
       released = true;
+      ++cut;
       if (delay.count() > 0) next_send_ = now + delay;
     }
     if (released) owner().chain_released();
-    if (holding()) wake_at(next_send_);
-    else pass_eof_if_drained();
+    if (holding()) {
+      if (next_send_ > now) wake_at(next_send_);
+    } else {
+      pass_eof_if_drained();
+    }
   }
 
   TimePoint next_send_{};

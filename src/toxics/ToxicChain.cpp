@@ -30,6 +30,11 @@ void ToxicChain::deliver_eof(size_t index) {
   else stages_[index]->on_eof();
 }
 
+void ToxicChain::output_drained() {
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (stages_[i]->active_) stages_[i]->output_drained();
+}
+
 bool ToxicChain::has_active_stage() const {
   return std::any_of(stages_.begin(), stages_.end(), [](const auto& s) { return s->active_; });
 }

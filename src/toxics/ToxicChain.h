@@ -21,6 +21,7 @@ class ToxicChain {
   void push(Chunk chunk) { deliver(0, std::move(chunk)); }
   void push_eof() { deliver_eof(0); }
 
+  void output_drained();  // the owner wrote everything: stages waiting for room go on
   bool has_active_stage() const;
   bool has_stages() const { return !stages_.empty(); }
   size_t held_bytes() const;

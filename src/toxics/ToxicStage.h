@@ -25,6 +25,10 @@ class ChainOwner {
   virtual void chain_released() = 0;           // held bytes were let go: reading may resume
   virtual void close_connection(bool reset) = 0;   // whole connection: FIN, or RST when `reset`
   virtual void close_after_output_written() = 0;   // FIN once what was output is written
+  // Chunks output but not yet written. A toxic that makes many small pieces
+  // waits while this is high, so a blocked destination cannot make the
+  // queue grow without bound; it is told when the queue has emptied.
+  virtual size_t output_backlog() const = 0;
   virtual uint64_t random_seed(const ToxicConfig& toxic) = 0;  // per connection and toxic
   // Logs a fault the toxic caused on this connection ("toxic applied", "reset sent", ...).
   virtual void chaos_event(std::string_view what, const ToxicConfig& toxic) = 0;
@@ -51,6 +55,7 @@ class ToxicStage {
   virtual void reconfigured() {}                         // attributes changed (still active)
   virtual void stop() {}                                 // stops acting: let go of all it holds
   virtual size_t held_bytes() const { return 0; }
+  virtual void output_drained() {}                       // everything output so far was written
 
  protected:
   void pass(Chunk chunk);
