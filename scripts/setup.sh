@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   iperf3 python3 curl
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -2,15 +2,14 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "api/ToxicRequests.h"
+#include "config/YamlConfig.h"
 #include "json/BoundedParse.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
@@ -26,88 +25,6 @@ using json::Value;
 // proxies at most, nested four levels deep.
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxDepth = 64;
-constexpr size_t kMaxYamlValues = 200'000;  // after aliases are expanded
-
-// A plain YAML scalar that is a number in JSON's grammar (YAML 1.2's core
-// schema); anything else ("nan", ".inf", "0x10", "1_000") stays a string.
-bool looks_like_json_number(const std::string& s) {
-  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
-  return std::regex_match(s, number);
-}
-
-Value yaml_scalar(const YAML::Node& node) {
-  const std::string& s = node.Scalar();
-  if (node.Tag() == "!") return s;  // quoted: always a string
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-  if (!looks_like_json_number(s)) return s;
-  // Through the JSON parser, so that a number means exactly what it would in
-  // a JSON config file (and one that overflows is refused the same way).
-  return json::parse_bounded(s, 1, true);
-}
-
-// YAML to the JSON document the validator reads. Aliases are expanded, so
-// the number of values made is bounded (a few hundred bytes of aliases can
-// stand for billions of values), and so is the depth (an alias may refer to
-// the node that contains it).
-class YamlToJson {
- public:
-  explicit YamlToJson(const std::string& origin) : origin_(origin) {}
-
-  Value convert(const YAML::Node& node, size_t depth = 0) {
-    if (++values_ > kMaxYamlValues)
-      fail(fmt::format("more than {} values once aliases are expanded (an alias bomb?)", kMaxYamlValues));
-    if (depth > kMaxDepth) fail(fmt::format("nested deeper than {} levels", kMaxDepth));
-    switch (node.Type()) {
-      case YAML::NodeType::Sequence: {
-        Value out = Value::array();
-        for (const auto& item : node) out.push_back(convert(item, depth + 1));
-        return out;
-      }
-      case YAML::NodeType::Map: {
-        Value out = Value::object();
-        for (const auto& kv : node) {
-          if (!kv.first.IsScalar()) fail(fmt::format("line {}: a key must be plain text", kv.first.Mark().line + 1));
-          const std::string key = kv.first.Scalar();
-          // YAML forbids duplicate keys; a second "latency:" is a mistake, not an override.
-          if (out.contains(key)) fail(fmt::format("line {}: key \"{}\" appears twice in the same mapping", kv.first.Mark().line + 1, key));
-          out[key] = convert(kv.second, depth + 1);
-        }
-        return out;
-      }
-      case YAML::NodeType::Scalar: {
-        try {
-          return yaml_scalar(node);
-        } catch (const std::exception& e) {
-          fail(fmt::format("line {}: {}", node.Mark().line + 1, e.what()));
-        }
-      }
-      default: return nullptr;
-    }
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw ConfigError(fmt::format("{}: not a usable YAML config: {}", origin_, what));
-  }
-
-  const std::string& origin_;
-  size_t values_ = 0;
-};
-
-Value parse_yaml(const std::string& text, const std::string& origin) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
-  }
-  if (documents.size() != 1)
-    throw ConfigError(fmt::format("{}: not a usable YAML config: the file holds {} documents, expected exactly one",
-                                  origin, documents.size()));
-  return YamlToJson(origin).convert(documents.front());
-}
 
 Value parse_json(const std::string& text, const std::string& origin) {
   try {
@@ -119,7 +36,8 @@ Value parse_json(const std::string& text, const std::string& origin) {
   }
 }
 
-std::string show(const Value& v) { return v.dump(); }
+// A value as it appears in an error message (never throws, whatever its bytes).
+std::string show(const Value& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 class Validator {
  public:
@@ -284,7 +202,7 @@ class Validator {
 LoadedConfig parse_config_text(const std::string& text, const std::string& origin, bool yaml) {
   if (text.size() > kMaxConfigBytes)
     throw ConfigError(fmt::format("{}: the file is larger than {} bytes", origin, kMaxConfigBytes));
-  const Value doc = yaml ? parse_yaml(text, origin) : parse_json(text, origin);
+  const Value doc = yaml ? parse_yaml_config(text, origin) : parse_json(text, origin);
   LoadedConfig out;
   Validator(origin, out).document(doc);
   return out;
