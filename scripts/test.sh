@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test: unit and integration tests on the
-# optimised build, the compatibility test with a real Toxiproxy client, and
-# the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# optimised build, the compatibility test with a real Toxiproxy client, the
+# whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# concurrency tests under ThreadSanitizer, every fuzz target for a bounded
+# time (FUZZ_SECONDS, default 30 each) and a churn soak under ASan
+# (SOAK_SECONDS, default 60).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -55,6 +58,39 @@ passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 rm -f "$compat_log"
 
 run_suite asan
+
+echo "== build (tsan)"
+tsan_log=$(mktemp)
+if { cmake --preset tsan >/dev/null && cmake --build --preset tsan -j "$jobs"; } >"$tsan_log" 2>&1; then
+  echo "== tests (tsan: control-plane changes, toggles, deletes and shutdown while data flows)"
+  ctest --preset tsan -j "$jobs" 2>&1 | tee "$tsan_log" | grep -E "tests passed|\*\*\*|ThreadSanitizer" ; count_ctest "$tsan_log"
+  grep -q "100% tests passed" "$tsan_log" || status=1
+else
+  tail -50 "$tsan_log"; echo "build (tsan) failed"; failed=$((failed + 1)); status=1
+fi
+rm -f "$tsan_log"
+
+echo "== fuzz (${FUZZ_SECONDS:-30} s per target, then replayed through the ASan build)"
+fuzz_log=$(mktemp)
+scripts/fuzz.sh all "${FUZZ_SECONDS:-30}s" 2>&1 | tee "$fuzz_log"
+passed=$((passed + $(grep -cE "^fuzz [a-z_]+: ok" "$fuzz_log")))
+fuzz_failures=$(grep -cE "FAILED" "$fuzz_log")
+if [ "$fuzz_failures" -gt 0 ] || ! grep -qE "^fuzz [a-z_]+: ok" "$fuzz_log"; then failed=$((failed + fuzz_failures + 1)); status=1; fi
+rm -f "$fuzz_log"
+
+echo "== soak (${SOAK_SECONDS:-60} s of churn under ASan)"
+soak_log=$(mktemp)
+# Under ASan the server is several times slower and keeps freed memory in
+# quarantine, so API calls get 500 ms and RSS a wide margin here; the
+# documented 10-minute run uses the release build and the real limits.
+if python3 bench/soak.py --server build/asan/src/faultline-server --duration "${SOAK_SECONDS:-60}s" \
+     --connections 300 --seed 8 --max-api-ms 500 --rss-slack-mib 1024 >"$soak_log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+fi
+grep -E "^soak:|connections|bytes|fds|RSS|API" "$soak_log" | tail -12
+rm -f "$soak_log"
 
 echo "== done in $(( $(date +%s) - started )) s"
 echo "$passed passed, $failed failed"

@@ -119,7 +119,7 @@ TEST(Forwarding, TenMegabytesRoundTripThroughAnEchoOnSeveralConnections) {
   const int port = server.create_proxy("big_echo", echo.port());
   constexpr int kConnections = 4;
   std::vector<std::thread> clients;
-  std::vector<bool> intact(kConnections, false);
+  std::vector<char> intact(kConnections, false);  // not vector<bool>: its bits share words, and each thread writes one
   std::vector<ReadEnd> ends(kConnections);
   for (int i = 0; i < kConnections; ++i) {
     clients.emplace_back([&, i] {
