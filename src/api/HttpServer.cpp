@@ -1,5 +1,6 @@
 #include "api/HttpServer.h"
 
+#include <array>
 #include <csignal>
 #include <ctime>
 #include <list>
@@ -118,6 +119,24 @@ struct HttpServer::Impl {
     co_await http::async_write(stream, reply, asio::as_tuple(asio::use_awaitable));
   }
 
+  // Answers a request that will not be read to its end (too large, malformed)
+  // and closes. The unread rest is drained for a moment first: closing a
+  // socket with unread input sends a reset, which can reach the client
+  // before the answer does and destroy it.
+  asio::awaitable<void> refuse(beast::tcp_stream& stream, Reply& reply) {
+    co_await send(stream, reply);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::milliseconds(500));
+    std::array<char, 16384> scratch;
+    auto scratch_buffer = asio::buffer(scratch);
+    for (size_t drained = 0; drained < options.body_limit + options.header_limit;) {
+      auto [ec, n] = co_await stream.async_read_some(scratch_buffer, asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      drained += n;
+    }
+  }
+
   // What to answer a request the parser refused; nothing for a client that went away.
   std::optional<Reply> reply_to_read_error(const beast::error_code& ec, unsigned version) const {
     if (ec == http::error::body_limit) return to_http(too_large(), version, false);
@@ -168,7 +187,7 @@ struct HttpServer::Impl {
       self->waiting_for_request = false;
       if (ec) {
         std::optional<Reply> refusal = reply_to_read_error(ec, 11);
-        if (refusal) co_await send(stream, *refusal);
+        if (refusal) co_await refuse(stream, *refusal);
         break;
       }
       const unsigned version = parser.get().version();
@@ -181,7 +200,7 @@ struct HttpServer::Impl {
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec2) {
         std::optional<Reply> refusal = reply_to_read_error(ec2, version);
-        if (refusal) co_await send(stream, *refusal);
+        if (refusal) co_await refuse(stream, *refusal);
         break;
       }
       Reply reply = handle(parser.get());
