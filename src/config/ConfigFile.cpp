@@ -21,14 +21,12 @@ namespace {
 
 using json::Value;
 
-// Bounds a config file cannot get round. A real file lists a few hundred
-// proxies at most, nested four levels deep.
+// A real file lists a few hundred proxies at most; /dev/zero never ends.
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
-constexpr size_t kMaxDepth = 64;
 
 Value parse_json(const std::string& text, const std::string& origin) {
   try {
-    return json::parse_bounded(text, kMaxDepth, true);
+    return json::parse_bounded(text, kMaxConfigDepth, true);
   } catch (const nlohmann::json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON (at byte {}): {}", origin, e.byte, e.what()));
   } catch (const std::exception& e) {  // too deep, a number out of range

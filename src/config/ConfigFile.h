@@ -4,6 +4,7 @@
 // in YAML (.yaml/.yml). Everything is validated before anything starts; the
 // first problem is reported with the entry, the field, the value and what
 // would be allowed (D14).
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "control/Registry.h"
 
 namespace faultline {
+
+// How deep a config file may nest, JSON or YAML. A real file nests four
+// levels; deeper documents exhaust the stack of whatever walks them.
+inline constexpr size_t kMaxConfigDepth = 64;
 
 class ConfigError : public std::runtime_error {
  public:

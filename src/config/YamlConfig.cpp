@@ -15,7 +15,6 @@ namespace {
 
 using json::Value;
 
-constexpr size_t kMaxDepth = 64;
 constexpr size_t kMaxYamlValues = 200'000;  // after aliases are expanded
 
 // A plain YAML scalar that is a number in JSON's grammar (YAML 1.2's core
@@ -58,7 +57,7 @@ class YamlToJson {
   Value convert(const YAML::Node& node, size_t depth = 0) {
     if (++values_ > kMaxYamlValues)
       fail(fmt::format("more than {} values once aliases are expanded (an alias bomb?)", kMaxYamlValues));
-    if (depth > kMaxDepth) fail(fmt::format("nested deeper than {} levels", kMaxDepth));
+    if (depth > kMaxConfigDepth) fail(fmt::format("nested deeper than {} levels", kMaxConfigDepth));
     switch (node.Type()) {
       case YAML::NodeType::Sequence: {
         Value out = Value::array();
