@@ -9,10 +9,8 @@
 #include <cstring>
 #include <memory>
 
-#include "engine/BufferPool.h"
-#include "engine/EventLoop.h"
+#include "StageHarness.h"
 #include "model/ToxicType.h"
-#include "toxics/ToxicChain.h"
 
 namespace {
 
@@ -36,63 +34,48 @@ class Bytes {
   size_t at_ = 0;
 };
 
-// The connection side of the chain: counts what comes out.
-class Owner final : public ChainOwner {
- public:
-  EventLoop& loop() override { return loop_; }
-  void chain_output(Chunk chunk) override { output += chunk.length; }
-  void chain_output_eof() override { eof = true; }
-  void chain_released() override {}
-  void close_connection(bool) override { closed = true; }
-  void close_after_output_written() override { closed = true; }
-  size_t output_backlog() const override { return 0; }
-  uint64_t random_seed(const ToxicConfig&) override { return 42; }
-  void chaos_event(std::string_view, const ToxicConfig&) override {}
-
-  EventLoop loop_;
-  size_t output = 0;
-  bool eof = false;
-  bool closed = false;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes in(data, size);
   const auto types = all_toxic_types();
-  const ToxicTypeInfo& type = types[in.take<uint8_t>() % types.size()];
+  const ToxicType& type = types[in.take<uint8_t>() % types.size()];
   auto config = std::make_shared<ToxicConfig>();
   config->id = 1;
-  config->spec.kind = type.kind;
+  config->spec = default_toxic_spec(type);
   config->spec.name = "fuzzed";
   config->spec.toxicity = static_cast<float>(in.take<uint8_t>() % 3) / 2.0f;  // 0, 0.5, 1
-  for (const auto& attribute : type.attributes) {
+  for (size_t i = 0; i < type.attributes.size(); ++i) {
+    const AttributeSchema& attribute = type.attributes[i];
+    if (!std::holds_alternative<int64_t>(attribute.default_value)) continue;  // numbers only here
     int64_t value = in.take<int64_t>();
     if (in.take<uint8_t>() & 1) value %= 100000;  // small values too, not only huge ones
-    if (check_toxic_attribute(type.kind, attribute.name, value)) return 0;  // refused: fine
-    config->spec.attributes.emplace_back(std::string(attribute.name), value);
+    config->spec.attributes[i] = value;
+    if (attribute.check(type.name, config->spec.attributes[i])) return 0;  // refused: fine
   }
 
-  static Owner* owner = new Owner;
-  static BufferPool* buffers = new BufferPool;
-  owner->output = 0;
-  owner->eof = owner->closed = false;
+  bool leaked_timer = false;
   {
-    ToxicChain chain(*owner);
-    chain.apply({config});
+    testing::StageHarness h;
+    h.chain.apply({config});
     const int chunks = in.take<uint8_t>() % 8;
-    for (int i = 0; i < chunks && !owner->closed; ++i) {
+    for (int i = 0; i < chunks && !h.closed && !h.closed_after_output; ++i) {
       const size_t length = 1 + in.take<uint16_t>() % 4096;
-      chain.push(Chunk{buffers->take(), 0, length, owner->loop_.now()});
+      h.chain.push(Chunk{h.buffers.take(), 0, length, h.now()});
+      if (in.take<uint8_t>() & 1) h.drain_output();
     }
-    if (!owner->closed) chain.push_eof();
-    // Fire what is due now, as the loop would, a bounded number of rounds
-    // (stages read the real clock, so later deadlines cannot be hurried;
-    // the arithmetic that computed them has run already).
-    TimerQueue& timers = owner->loop_.timers();
-    for (int round = 0; round < 200 && !timers.empty(); ++round) timers.run_due(owner->loop_.now());
-    chain.apply({});  // removal lets go of whatever is still held
+    if (!h.closed) h.end();
+    // Moves time in large leaps, firing what falls due, a bounded number of
+    // rounds: deadlines a year away are reached without waiting a year.
+    for (int round = 0; round < 200 && !h.timer_queue.empty(); ++round) {
+      const Nanos gap = h.timer_queue.next_deadline() - h.now();
+      h.clock.advance(std::max<Nanos>(gap, Nanos(1)));
+      h.timer_queue.run_due(h.now());
+      h.drain_output();
+    }
+    h.chain.apply({});  // removal lets go of whatever is still held
+    leaked_timer = !h.timer_queue.empty();
   }
-  if (!owner->loop_.timers().empty()) std::abort();  // a removed toxic left a timer behind
+  if (leaked_timer) std::abort();  // a removed toxic left a timer behind
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "api/Api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
@@ -96,16 +97,67 @@ std::string new_request_id() {
 
 Api::Api(Registry& registry, ApiOptions options) : registry_(registry), options_(std::move(options)) {}
 
+namespace {
+
+// The routes, once: dispatch, 405s and the metrics label all read this table.
+// A pattern segment in braces matches any non-empty segment and is passed to
+// the handler in order.
+struct RouteEntry {
+  std::string_view pattern;
+  std::vector<std::string_view> methods;  // empty: any method
+  Response (Api::*handler)(const Request&, const std::vector<std::string>& params);
+  bool metrics_only = false;              // exists only with -enable-metrics (or its env)
+};
+
+const std::vector<RouteEntry>& route_table() {
+  static const std::vector<RouteEntry> routes = {
+      {"/reset", {"POST"}, &Api::reset},
+      {"/proxies", {"GET", "POST"}, &Api::proxies},
+      {"/populate", {"POST"}, &Api::populate},
+      {"/version", {"GET"}, &Api::version},
+      {"/metrics", {}, &Api::metrics, true},
+      {"/faultline/stats", {"GET"}, &Api::stats},
+      {"/faultline/stats/stream", {"GET"}, &Api::stats_stream},
+      {"/proxies/{proxy}", {"GET", "POST", "PATCH", "DELETE"}, &Api::proxy},
+      {"/proxies/{proxy}/toxics", {"GET", "POST"}, &Api::toxics},
+      {"/proxies/{proxy}/toxics/{toxic}", {"GET", "POST", "PATCH", "DELETE"}, &Api::toxic},
+  };
+  return routes;
+}
+
+// Whether `path` fits `pattern`; fills `params` with the braced segments.
+bool matches(std::string_view pattern, const std::vector<std::string>& path, std::vector<std::string>& params) {
+  params.clear();
+  size_t i = 0;
+  pattern.remove_prefix(1);
+  while (!pattern.empty()) {
+    const size_t slash = pattern.find('/');
+    const std::string_view segment = pattern.substr(0, slash);
+    pattern = slash == std::string_view::npos ? std::string_view() : pattern.substr(slash + 1);
+    if (i >= path.size()) return false;
+    if (segment.front() == '{') {
+      if (path[i].empty()) return false;
+      params.push_back(path[i]);
+    } else if (path[i] != segment) {
+      return false;
+    }
+    ++i;
+  }
+  return i == path.size();
+}
+
+const RouteEntry* find_route(const std::vector<std::string>& path, std::vector<std::string>& params) {
+  for (const auto& r : route_table())
+    if (matches(r.pattern, path, params)) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
 std::string route_pattern(const std::vector<std::string>& p) {
-  if (p.size() == 2 && p[0] == "faultline" && p[1] == "stats") return "/faultline/stats";
-  if (p.size() == 1 && (p[0] == "reset" || p[0] == "proxies" || p[0] == "populate" || p[0] == "version" || p[0] == "metrics"))
-    return "/" + p[0];
-  if (p.empty() || p[0] != "proxies" || p.size() < 2 || p[1].empty()) return "";
-  if (p.size() == 2) return "/proxies/{proxy}";
-  if (p[2] != "toxics") return "";
-  if (p.size() == 3) return "/proxies/{proxy}/toxics";
-  if (p.size() == 4 && !p[3].empty()) return "/proxies/{proxy}/toxics/{toxic}";
-  return "";
+  std::vector<std::string> params;
+  const RouteEntry* r = find_route(p, params);
+  return r ? std::string(r->pattern) : "";
 }
 
 Response Api::handle(const Request& request) {
@@ -118,26 +170,24 @@ Response Api::handle(const Request& request) {
   return response;
 }
 
-Response Api::route(const Request& r, const std::vector<std::string>& p) {
-  const std::string& m = r.method;
-  // Which handler the path names; nullptr-like empty string: no route (404).
-  enum class Route { None, Reset, Proxies, Populate, Proxy, Toxics, Toxic, Version, Metrics, Stats } route = Route::None;
-  bool method_ok = false;
-  if (p.size() == 1 && p[0] == "reset") route = Route::Reset, method_ok = m == "POST";
-  else if (p.size() == 1 && p[0] == "proxies") route = Route::Proxies, method_ok = m == "GET" || m == "POST";
-  else if (p.size() == 1 && p[0] == "populate") route = Route::Populate, method_ok = m == "POST";
-  else if (p.size() == 1 && p[0] == "version") route = Route::Version, method_ok = m == "GET";
-  else if (p.size() == 1 && p[0] == "metrics" && options_.metrics_enabled) route = Route::Metrics, method_ok = true;
-  else if (p.size() == 2 && p[0] == "faultline" && p[1] == "stats") route = Route::Stats, method_ok = m == "GET";
-  else if (p.size() == 2 && p[0] == "proxies" && !p[1].empty())
-    route = Route::Proxy, method_ok = m == "GET" || m == "POST" || m == "PATCH" || m == "DELETE";
-  else if (p.size() == 3 && p[0] == "proxies" && !p[1].empty() && p[2] == "toxics")
-    route = Route::Toxics, method_ok = m == "GET" || m == "POST";
-  else if (p.size() == 4 && p[0] == "proxies" && !p[1].empty() && p[2] == "toxics" && !p[3].empty())
-    route = Route::Toxic, method_ok = m == "GET" || m == "POST" || m == "PATCH" || m == "DELETE";
+int status_for(ControlErrorKind kind) {
+  switch (kind) {
+    case ControlErrorKind::NotFound: return 404;
+    case ControlErrorKind::AlreadyExists: return 409;
+    case ControlErrorKind::Invalid: return 400;
+    case ControlErrorKind::Unavailable: return 503;
+    case ControlErrorKind::SystemFailure: return 500;
+  }
+  return 500;
+}
 
-  if (route == Route::None) return not_found_page();
-  if (!method_ok) return method_not_allowed();
+Response Api::route(const Request& r, const std::vector<std::string>& p) {
+  std::vector<std::string> params;
+  const RouteEntry* entry = find_route(p, params);
+  if (!entry || (entry->metrics_only && !options_.metrics_enabled)) return not_found_page();
+  if (!entry->methods.empty() &&
+      std::find(entry->methods.begin(), entry->methods.end(), r.method) == entry->methods.end())
+    return method_not_allowed();
 
   Response response;
   if (r.user_agent.rfind("Mozilla/", 0) == 0) {
@@ -145,34 +195,67 @@ Response Api::route(const Request& r, const std::vector<std::string>& p) {
     response = Response{403, kText, "User agent not allowed\n", {{"X-Content-Type-Options", "nosniff"}}};
   } else {
     try {
-      switch (route) {
-        case Route::Reset: response = reset(); break;
-        case Route::Proxies: response = proxies(r); break;
-        case Route::Populate: response = populate(r); break;
-        case Route::Version: response = version(); break;
-        case Route::Metrics: response = metrics(); break;
-        case Route::Stats: response = json_response(200, stats_json(registry_.metrics_views())); break;
-        case Route::Proxy: response = proxy(r, p[1]); break;
-        case Route::Toxics: response = toxics(r, p[1]); break;
-        case Route::Toxic: response = toxic(r, p[1], p[3]); break;
-        case Route::None: break;
-      }
+      response = (this->*entry->handler)(r, params);
     } catch (const ApiError& e) {
       response = error_response(e);
+    } catch (const ControlError& e) {
+      response = error_response(ApiError(status_for(e.kind()), e.what()));
     }
   }
   response.headers.emplace_back("X-Toxiproxy-Request-Id", new_request_id());
   return response;
 }
 
-Response Api::proxies(const Request& r) {
+Response Api::stats(const Request&, const std::vector<std::string>&) {
+  return json_response(200, stats_json(registry_.metrics_views()));
+}
+
+Response Api::stats_stream(const Request& r, const std::vector<std::string>&) {
+  // Server-sent events: the same figures as /faultline/stats, every
+  // interval_ms (default 1000, from 50 to 60000), until the client goes.
+  int64_t interval_ms = 1000;
+  if (auto value = query_parameter(r.target, "interval_ms")) {
+    char* end = nullptr;
+    const long long parsed = std::strtoll(value->c_str(), &end, 10);
+    if (value->empty() || *end != '\0' || parsed < 50 || parsed > 60000)
+      throw ApiError(400, "invalid interval_ms: \"" + *value + "\" (allowed: 50 to 60000)");
+    interval_ms = parsed;
+  }
+  Response response{200, "text/event-stream", "", {{"Cache-Control", "no-cache"}}};
+  auto stream = std::make_shared<ResponseStream>();
+  stream->interval = std::chrono::milliseconds(interval_ms);
+  Registry* registry = &registry_;
+  stream->next = [registry]() -> std::optional<std::string> {
+    return "event: stats\ndata: " + stats_json(registry->metrics_views()) + "\n\n";
+  };
+  response.stream = std::move(stream);
+  return response;
+}
+
+std::optional<std::string> query_parameter(const std::string& target, std::string_view name) {
+  const size_t q = target.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  std::string_view query(target);
+  query.remove_prefix(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+Response Api::proxies(const Request& r, const std::vector<std::string>&) {
   if (r.method == "GET") return json_response(200, proxy_map_json(registry_.list_proxies()));
   const ProxySpec spec = decode_proxy(json::parse_request_body(r.body));
   require_fields(spec, "");
   return json_response(201, proxy_json(registry_.create_proxy(spec)));
 }
 
-Response Api::proxy(const Request& r, const std::string& name) {
+Response Api::proxy(const Request& r, const std::vector<std::string>& params) {
+  const std::string& name = params.at(0);
   if (r.method == "GET") return json_response(200, proxy_json(registry_.get_proxy(name)));
   if (r.method == "DELETE") {
     registry_.delete_proxy(name);
@@ -188,14 +271,15 @@ Response Api::proxy(const Request& r, const std::string& name) {
   return json_response(200, proxy_json(registry_.update_proxy(name, patch)));
 }
 
-Response Api::toxics(const Request& r, const std::string& proxy) {
+Response Api::toxics(const Request& r, const std::vector<std::string>& params) {
+  const std::string& proxy = params.at(0);
   if (r.method == "GET") return json_response(200, toxics_json(registry_.list_toxics(proxy)));
   registry_.get_proxy(proxy);
   auto exists = [&](const std::string& toxic) {
     try {
       registry_.get_toxic(proxy, toxic);
       return true;
-    } catch (const ApiError&) {
+    } catch (const ControlError&) {
       return false;
     }
   };
@@ -203,7 +287,9 @@ Response Api::toxics(const Request& r, const std::string& proxy) {
   return json_response(200, toxic_json(registry_.add_toxic(proxy, std::move(spec))));
 }
 
-Response Api::toxic(const Request& r, const std::string& proxy, const std::string& name) {
+Response Api::toxic(const Request& r, const std::vector<std::string>& params) {
+  const std::string& proxy = params.at(0);
+  const std::string& name = params.at(1);
   if (r.method == "GET") return json_response(200, toxic_json(registry_.get_toxic(proxy, name)));
   if (r.method == "DELETE") {
     registry_.remove_toxic(proxy, name);
@@ -214,7 +300,7 @@ Response Api::toxic(const Request& r, const std::string& proxy, const std::strin
   return json_response(200, toxic_json(registry_.update_toxic(proxy, name, patch)));
 }
 
-Response Api::populate(const Request& r) {
+Response Api::populate(const Request& r, const std::vector<std::string>&) {
   // Populate reports its errors as application/json without a trailing
   // newline and with a "proxies" key, unlike every other endpoint.
   auto failure = [](const ApiError& e) {
@@ -237,19 +323,21 @@ Response Api::populate(const Request& r) {
     return json_response(201, populate_json(&result));
   } catch (const ApiError& e) {
     return failure(e);
+  } catch (const ControlError& e) {
+    return failure(ApiError(status_for(e.kind()), e.what()));
   }
 }
 
-Response Api::reset() {
+Response Api::reset(const Request&, const std::vector<std::string>&) {
   registry_.reset();
   return no_content();
 }
 
-Response Api::version() const {
+Response Api::version(const Request&, const std::vector<std::string>&) {
   return Response{200, "application/json;charset=utf-8", "{\"version\": \"" + options_.version + "\"}\n", {}};
 }
 
-Response Api::metrics() const {
+Response Api::metrics(const Request&, const std::vector<std::string>&) {
   return Response{200, "text/plain; version=0.0.4; charset=utf-8", options_.render_metrics ? options_.render_metrics() : "", {}};
 }
 

@@ -3,6 +3,7 @@
 // status codes and bodies of every endpoint. Transport-free: it maps a
 // Request to a Response and is driven by api/HttpServer.
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "api/HttpTypes.h"
@@ -23,20 +24,31 @@ class Api {
   Api(Registry& registry, ApiOptions options);
   Response handle(const Request& request);
 
+  // The endpoints (api/Api.cpp lists them in its route table). `params`
+  // holds the path's {proxy} and {toxic} segments, in order.
+  using Params = std::vector<std::string>;
+  Response proxies(const Request& r, const Params& params);
+  Response proxy(const Request& r, const Params& params);
+  Response toxics(const Request& r, const Params& params);
+  Response toxic(const Request& r, const Params& params);
+  Response populate(const Request& r, const Params& params);
+  Response reset(const Request& r, const Params& params);
+  Response version(const Request& r, const Params& params);
+  Response metrics(const Request& r, const Params& params);
+  Response stats(const Request& r, const Params& params);
+  Response stats_stream(const Request& r, const Params& params);
+
  private:
   Response route(const Request& request, const std::vector<std::string>& path);
-  Response proxies(const Request& r);
-  Response proxy(const Request& r, const std::string& name);
-  Response toxics(const Request& r, const std::string& proxy);
-  Response toxic(const Request& r, const std::string& proxy, const std::string& name);
-  Response populate(const Request& r);
-  Response reset();
-  Response version() const;
-  Response metrics() const;
 
   Registry& registry_;
   ApiOptions options_;
 };
+
+// The API status code of a control-plane refusal.
+int status_for(ControlErrorKind kind);
+// A query parameter's raw value ("/x?a=1&b" -> a: "1", b: ""); nothing when absent.
+std::optional<std::string> query_parameter(const std::string& target, std::string_view name);
 
 // "/proxies/with%20space" -> {"proxies", "with space"}; query ignored.
 std::vector<std::string> split_path(const std::string& target);

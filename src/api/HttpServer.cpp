@@ -148,7 +148,7 @@ struct HttpServer::Impl {
     return to_http(Response{400, "text/plain; charset=utf-8", "400 Bad Request", {}}, 11, false);
   }
 
-  Reply handle(const http::request<http::string_body>& req) {
+  Reply handle(const http::request<http::string_body>& req, std::shared_ptr<ResponseStream>& stream) {
     Request request{std::string(req.method_string()), std::string(req.target()),
                     std::string(req[http::field::user_agent]), req.body()};
     Response response;
@@ -158,7 +158,39 @@ struct HttpServer::Impl {
       log::error("api handler failed", {{"method", request.method}, {"path", request.target}, {"error", e.what()}});
       response = simple_error(500, e.what());
     }
+    stream = response.stream;
     return to_http(response, req.version(), req.keep_alive());
+  }
+
+  // A streamed body: the headers with chunked encoding, then a chunk each
+  // interval until the client goes away (or the server stops).
+  asio::awaitable<void> send_stream(beast::tcp_stream& stream, Reply& reply, std::shared_ptr<ResponseStream> body) {
+    http::response<http::empty_body> head{reply.result(), reply.version()};
+    for (const auto& field : reply) head.set(field.name_string(), field.value());
+    head.erase(http::field::content_length);
+    head.chunked(true);
+    head.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{head};
+    stream.expires_never();
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    asio::steady_timer timer(io);
+    for (bool first = true;; first = false) {
+      if (!first) {
+        timer.expires_after(body->interval);
+        auto [wait_ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (wait_ec) co_return;
+      }
+      std::optional<std::string> piece = body->next ? body->next() : std::nullopt;
+      if (!piece) break;
+      auto chunk = http::make_chunk(asio::buffer(*piece));
+      stream.expires_after(std::chrono::seconds(30));  // a reader that stopped reading is let go
+      auto [write_ec, written] = co_await asio::async_write(stream, chunk, asio::as_tuple(asio::use_awaitable));
+      if (write_ec) co_return;
+    }
+    auto last = http::make_chunk_last();
+    auto [last_ec, last_n] = co_await asio::async_write(stream, last, asio::as_tuple(asio::use_awaitable));
+    (void)last_ec;
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
@@ -203,7 +235,14 @@ struct HttpServer::Impl {
         if (refusal) co_await refuse(stream, *refusal);
         break;
       }
-      Reply reply = handle(parser.get());
+      std::shared_ptr<ResponseStream> body_stream;
+      Reply reply = handle(parser.get(), body_stream);
+      if (body_stream) {
+        self->waiting_for_request = true;  // a long-lived stream may make room for a newcomer
+        self->waiting_since = std::chrono::steady_clock::now();
+        co_await send_stream(stream, reply, body_stream);
+        break;
+      }
       const bool keep_alive = reply.keep_alive();
       co_await send(stream, reply);
       if (!keep_alive) break;

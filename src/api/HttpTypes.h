@@ -1,6 +1,10 @@
 #pragma once
 // The API's view of HTTP: a request in, a response out. Only api/HttpServer.cpp
 // knows the HTTP library; everything else works on these plain structs.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,11 +18,20 @@ struct Request {
   std::string body;
 };
 
+// A response whose body keeps coming (server-sent events): after the
+// headers, `next` is called every `interval` and what it returns is sent at
+// once; nothing ends the stream, and it stops when the client goes away.
+struct ResponseStream {
+  std::chrono::milliseconds interval{1000};
+  std::function<std::optional<std::string>()> next;
+};
+
 struct Response {
   int status = 200;
   std::string content_type;  // empty: no Content-Type header
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::shared_ptr<ResponseStream> stream;  // set: `body` is sent first, then the stream
 };
 
 }  // namespace faultline::api

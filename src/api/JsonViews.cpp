@@ -1,5 +1,6 @@
 #include "api/JsonViews.h"
 
+#include "api/AttributeJson.h"
 #include "json/JsonWriter.h"
 
 namespace faultline::api {
@@ -9,10 +10,11 @@ void append_toxic(std::string& out, const ToxicSpec& t) {
   {
     std::string& attrs = obj.key("attributes");
     json::ObjectWriter a(attrs);
-    for (const auto& [key, value] : t.attributes) a.field(key, value);
+    const auto& schema = t.toxic_type().attributes;
+    for (size_t i = 0; i < schema.size() && i < t.attributes.size(); ++i) append_attribute(a.key(schema[i].name), t.attributes[i]);
   }
   obj.field("name", t.name);
-  obj.field("type", toxic_type_info(t.kind).name);
+  obj.field("type", t.type_name());
   obj.field("stream", t.stream);
   json::append_float32(obj.key("toxicity"), t.toxicity);
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/AttributeJson.h"
 #include "model/ApiError.h"
 #include "model/Names.h"
 
@@ -13,20 +14,19 @@ constexpr const char* kToxicGoType = "toxics.ToxicWrapper";
 }  // namespace
 
 void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec) {
-  const ToxicTypeInfo& info = toxic_type_info(spec.kind);
+  const ToxicType& type = spec.toxic_type();
   if (attributes.is_null()) return;
   if (!attributes.is_object())
     throw BadRequestBody(fmt::format("json: cannot unmarshal {} into Go value of type toxics.{}",
-                                     json::describe_for_error(attributes, false), info.go_struct));
-  for (const auto& attribute : info.attributes) {
-    const std::string field = fmt::format("{}.attributes.{}", info.go_struct, attribute.name);
-    if (auto value = json::read_int64(attributes, attribute.name, field)) {
-      for (auto& [k, v] : spec.attributes)
-        if (k == attribute.name) v = *value;
-    }
+                                     json::describe_for_error(attributes, false), type.go_struct));
+  // Every value is decoded (type errors first, in schema order), then every value is checked.
+  for (size_t i = 0; i < type.attributes.size(); ++i) {
+    const AttributeSchema& schema = type.attributes[i];
+    if (const json::Value* value = json::find_member(attributes, schema.name))
+      spec.attributes[i] = decode_attribute(schema, *value, fmt::format("{}.attributes.{}", type.go_struct, schema.name));
   }
-  for (const auto& [key, value] : spec.attributes)
-    if (auto problem = check_toxic_attribute(spec.kind, key, value)) throw ApiError(400, *problem);
+  for (size_t i = 0; i < type.attributes.size(); ++i)
+    if (auto problem = type.attributes[i].check(type.name, spec.attributes[i])) throw ApiError(400, *problem);
 }
 
 ToxicSpec decode_toxic_create(const std::string& body, const std::function<bool(const std::string&)>& exists) {
@@ -48,13 +48,12 @@ ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(c
   spec.name = name.value_or("");
   if (spec.name.empty()) spec.name = type.value_or("") + "_" + spec.stream;
   if (auto problem = check_name_length("toxic", spec.name)) throw ApiError(400, *problem);
-  const auto kind = parse_toxic_kind(type.value_or(""));
-  if (!kind) throw ApiError(400, "invalid toxic type");
-  spec.kind = *kind;
+  const ToxicType* toxic_type = find_toxic_type(type.value_or(""));
+  if (!toxic_type) throw ApiError(400, "invalid toxic type");
+  spec.type = toxic_type;
+  spec.attributes = toxic_type->defaults();
   if (exists(spec.name)) throw ApiError(409, "toxic already exists");
   spec.toxicity = toxicity.value_or(1.0f);
-  for (const auto& attribute : toxic_type_info(spec.kind).attributes)
-    spec.attributes.emplace_back(std::string(attribute.name), 0);
   if (const json::Value* attrs = json::find_member(doc, "attributes")) decode_toxic_attributes(*attrs, spec);
   return spec;
 }

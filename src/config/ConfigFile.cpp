@@ -34,6 +34,33 @@ Value parse_json(const std::string& text, const std::string& origin) {
   }
 }
 
+// What is wrong with the JSON type of an attribute's value, in a config file's words.
+std::optional<std::string> config_type_problem(const AttributeSchema& schema, const Value& v) {
+  switch (schema.type) {
+    case AttributeType::Integer:
+      if (!v.is_number_integer()) return "must be a whole number";
+      break;
+    case AttributeType::Duration:
+      if (!v.is_number_integer() && !v.is_string()) return fmt::format("must be a whole number of {} or a duration such as \"250ms\"", schema.unit);
+      break;
+    case AttributeType::Number:
+      if (!v.is_number()) return "must be a number";
+      break;
+    case AttributeType::String:
+    case AttributeType::Enum:
+      if (!v.is_string()) return "must be a text";
+      break;
+    case AttributeType::List:
+    case AttributeType::CidrList:
+      if (!v.is_array()) return "must be a list of texts";
+      break;
+    case AttributeType::Map:
+      if (!v.is_object()) return "must be an object of texts";
+      break;
+  }
+  return std::nullopt;
+}
+
 // A value as it appears in an error message (never throws, whatever its bytes).
 std::string show(const Value& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
@@ -154,9 +181,9 @@ class Validator {
     refuse_nulls(entry, where);
     const Value* type = json::find_member(entry, "type");
     std::string allowed_types;
-    for (const auto& t : all_toxic_types()) allowed_types += (allowed_types.empty() ? "" : ", ") + std::string(t.name);
-    if (!type || !type->is_string() || !parse_toxic_kind(type->get<std::string>()))
-      fail_field(where, "type", type ? *type : Value(), "must be one of " + allowed_types);
+    for (const auto& t : all_toxic_types()) allowed_types += (allowed_types.empty() ? "" : ", ") + t.name;
+    const ToxicType* toxic_type = type && type->is_string() ? find_toxic_type(type->get<std::string>()) : nullptr;
+    if (!toxic_type) fail_field(where, "type", type ? *type : Value(), "must be one of " + allowed_types);
     if (const Value* stream = json::find_member(entry, "stream")) {
       if (!stream->is_string() || !parse_direction(stream->get<std::string>()))
         fail_field(where, "stream", *stream, "must be \"upstream\" or \"downstream\"");
@@ -166,18 +193,17 @@ class Validator {
         fail_field(where, "toxicity", *toxicity, "must be a number from 0 to 1");
     }
     if (const Value* attrs = json::find_member(entry, "attributes")) {
-      if (!attrs->is_object()) fail_field(where, "attributes", *attrs, "must be an object of integer attributes");
-      const ToxicKind kind = *parse_toxic_kind(type->get<std::string>());
-      const ToxicTypeInfo& info = toxic_type_info(kind);
+      if (!attrs->is_object()) fail_field(where, "attributes", *attrs, "must be an object of the type's attributes");
       for (auto it = attrs->begin(); it != attrs->end(); ++it) {
-        if (!find_attribute(kind, it.key())) {
+        const AttributeSchema* schema = toxic_type->find_attribute(it.key());
+        if (!schema) {
           std::string names;
-          for (const auto& a : info.attributes) names += (names.empty() ? "" : ", ") + std::string(a.name);
+          for (const auto& a : toxic_type->attributes) names += (names.empty() ? "" : ", ") + a.name;
           fail_field(where, "attributes." + it.key(), it.value(),
-                     fmt::format("{} has no such attribute (it has: {})", info.name, names.empty() ? "none" : names));
+                     fmt::format("{} has no such attribute (it has: {})", toxic_type->name, names.empty() ? "none" : names));
         }
-        if (!it.value().is_number_integer())
-          fail_field(where, "attributes." + it.key(), it.value(), "must be a whole number");
+        if (auto problem = config_type_problem(*schema, it.value()))
+          fail_field(where, "attributes." + it.key(), it.value(), *problem);
         refuse_nulls(*attrs, where + ", attributes");
       }
     }

@@ -7,8 +7,6 @@
 #include <thread>
 
 #include "log/Log.h"
-#include "model/ApiError.h"
-#include "net/ListenSocket.h"
 #include "net/SocketAddress.h"
 #include "util/Random.h"
 
@@ -17,46 +15,45 @@ namespace {
 
 std::string describe_attributes(const ToxicSpec& t) {
   std::string text;
-  for (const auto& [k, v] : t.attributes) {
+  const auto& schema = t.toxic_type().attributes;
+  for (size_t i = 0; i < schema.size() && i < t.attributes.size(); ++i) {
     if (!text.empty()) text += ' ';
-    text += k + "=" + std::to_string(v);
+    text += schema[i].name + "=" + describe_value(t.attributes[i]);
   }
   return text;
 }
 
+[[noreturn]] void not_found(const char* what) { throw ControlError(ControlErrorKind::NotFound, std::string(what) + " not found"); }
+
 }  // namespace
 
-std::string canonical_listen_address(const std::string& listen) {
-  std::string error;
-  auto hp = net::split_host_port(listen, error);
-  if (!hp) return listen;
-  auto port = net::parse_port(hp->port, error);
-  if (!port) return listen;
-  if (hp->host.empty()) return "[::]:" + std::to_string(*port);
-  auto addresses = net::resolve(hp->host, *port, error);
-  if (addresses.empty()) return listen;
-  for (const auto& a : addresses)
-    if (a.family() == AF_INET) return a.to_string();
-  return addresses.front().to_string();
+std::string canonical_listen_address(const net::ListenTarget& target) {
+  return target.canonical.empty() ? target.requested : target.canonical;
 }
+
+std::string canonical_listen_address(const std::string& listen) { return canonical_listen_address(net::resolve_listen(listen)); }
 
 Registry::Registry(Engine& engine) : engine_(engine) {}
 
 Registry::~Registry() {
-  std::lock_guard lock(mutex_);
-  for (auto& [name, p] : proxies_)
-    if (p.running()) stop(p, false);
+  PendingChanges pending;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, p] : proxies_)
+      if (p.running()) stop(p, false, pending);
+  }
+  pending.wait();
 }
 
 Registry::Proxy& Registry::find(const std::string& name) {
   auto it = proxies_.find(name);
-  if (it == proxies_.end()) throw ApiError(404, "proxy not found");
+  if (it == proxies_.end()) not_found("proxy");
   return it->second;
 }
 
 const Registry::Proxy& Registry::find(const std::string& name) const {
   auto it = proxies_.find(name);
-  if (it == proxies_.end()) throw ApiError(404, "proxy not found");
+  if (it == proxies_.end()) not_found("proxy");
   return it->second;
 }
 
@@ -70,18 +67,18 @@ ProxyView Registry::view(const Proxy& p) const {
   return v;
 }
 
-Registry::Listener Registry::acquire_listener(const Proxy* current, const std::string& listen) {
+Registry::Listener Registry::acquire_listener(const Proxy* current, const net::ListenTarget& target) {
   // Every start acquires its socket first, so this refuses starts during
   // shutdown before anything has changed.
-  if (draining_) throw ApiError(503, "faultline is shutting down: no proxy can start");
-  if (current && current->running() && canonical_listen_address(listen) == current->spec.listen)
+  if (draining_) throw ControlError(ControlErrorKind::Unavailable, "faultline is shutting down: no proxy can start");
+  if (current && current->running() && canonical_listen_address(target) == current->spec.listen)
     return Listener{current->listen_fd, current->spec.listen};
-  net::ListenResult r = net::open_listen_socket(listen);
-  if (r.fd < 0) throw ApiError(500, r.error);
+  net::ListenResult r = net::open_listen_socket(target);
+  if (r.fd < 0) throw ControlError(ControlErrorKind::SystemFailure, r.error);
   return Listener{r.fd, r.address};
 }
 
-void Registry::start(Proxy& p, Listener listener) {
+void Registry::start(Proxy& p, Listener listener, PendingChanges& pending) {
   auto rt = std::make_shared<ProxyRuntime>();
   rt->id = next_runtime_id_++;
   rt->name = p.spec.name;
@@ -94,17 +91,22 @@ void Registry::start(Proxy& p, Listener listener) {
   p.spec.enabled = true;
   p.listen_fd = listener.fd;
   p.runtime = rt;
-  engine_.start_proxy(rt, listener.fd, p.chains[0], p.chains[1]);
+  auto snapshot = std::make_shared<ToxicSnapshot>();
+  snapshot->version = ++p.toxics_version;
+  snapshot->chains[0] = p.chains[0];
+  snapshot->chains[1] = p.chains[1];
+  pending.add(engine_.start_proxy(rt, listener.fd, std::move(snapshot)));
   log::info("proxy started", {{"name", p.spec.name}, {"listen", p.spec.listen}, {"upstream", p.spec.upstream}});
 }
 
-void Registry::stop(Proxy& p, bool keep_socket_open) {
+void Registry::stop(Proxy& p, bool keep_socket_open, PendingChanges& pending) {
   if (!p.running()) {
     p.spec.enabled = false;
     return;
   }
-  engine_.stop_proxy(p.runtime->id);
-  if (!keep_socket_open) ::close(p.listen_fd);
+  // The socket is closed only once no loop watches it (a closed descriptor's
+  // number could be reused by the next socket opened).
+  pending.add(engine_.stop_proxy(p.runtime->id, keep_socket_open ? -1 : p.listen_fd));
   retire_counters(*p.runtime);
   p.runtime.reset();
   p.listen_fd = -1;
@@ -127,16 +129,23 @@ void Registry::retire_counters(const ProxyRuntime& rt) {
 }
 
 ProxyView Registry::create_proxy(const ProxySpec& spec) {
-  std::lock_guard lock(mutex_);
-  if (proxies_.count(spec.name)) throw ApiError(409, "proxy already exists");
-  Proxy p;
-  p.spec = spec;
-  if (spec.enabled) start(p, acquire_listener(nullptr, spec.listen));
-  else p.spec.enabled = false;
-  auto& stored = proxies_[spec.name] = std::move(p);
-  log::info("proxy created", {{"name", spec.name}, {"listen", stored.spec.listen}, {"upstream", spec.upstream},
-                              {"enabled", stored.spec.enabled}});
-  return view(stored);
+  const net::ListenTarget target = net::resolve_listen(spec.listen);  // DNS, before the lock
+  PendingChanges pending;
+  ProxyView result;
+  {
+    std::lock_guard lock(mutex_);
+    if (proxies_.count(spec.name)) throw ControlError(ControlErrorKind::AlreadyExists, "proxy already exists");
+    Proxy p;
+    p.spec = spec;
+    if (spec.enabled) start(p, acquire_listener(nullptr, target), pending);
+    else p.spec.enabled = false;
+    auto& stored = proxies_[spec.name] = std::move(p);
+    log::info("proxy created", {{"name", spec.name}, {"listen", stored.spec.listen}, {"upstream", spec.upstream},
+                                {"enabled", stored.spec.enabled}});
+    result = view(stored);
+  }
+  pending.wait();
+  return result;
 }
 
 ProxyView Registry::get_proxy(const std::string& name) const {
@@ -157,142 +166,184 @@ size_t Registry::proxy_count() const {
 }
 
 ProxyView Registry::update_proxy(const std::string& name, const ProxyPatch& patch) {
-  std::lock_guard lock(mutex_);
-  Proxy& p = find(name);
-  const std::string listen = patch.listen.value_or(p.spec.listen);
-  const std::string upstream = patch.upstream.value_or(p.spec.upstream);
-  const bool enabled = patch.enabled.value_or(p.running());
-  const bool moved = listen != p.spec.listen || upstream != p.spec.upstream;
-  if (!moved && enabled == p.running()) return view(p);  // nothing to do: connections live on
+  // The new listen address, resolved before the lock (nothing when unchanged).
+  std::optional<net::ListenTarget> target;
+  if (patch.listen) target = net::resolve_listen(*patch.listen);
+  PendingChanges pending;
+  ProxyView result;
+  {
+    std::lock_guard lock(mutex_);
+    Proxy& p = find(name);
+    const std::string listen = patch.listen.value_or(p.spec.listen);
+    const std::string upstream = patch.upstream.value_or(p.spec.upstream);
+    const bool enabled = patch.enabled.value_or(p.running());
+    const bool moved = listen != p.spec.listen || upstream != p.spec.upstream;
+    if (!moved && enabled == p.running()) return view(p);  // nothing to do: connections live on
+    if (!target) target = net::resolve_listen(listen);  // an IP literal once running: no DNS
 
-  if (enabled) {
-    // Acquire first: if the new address cannot be had, nothing changes.
-    Listener listener = acquire_listener(&p, listen);
-    const bool reused = p.running() && listener.fd == p.listen_fd;
-    stop(p, reused);
-    p.spec.listen = listen;
-    p.spec.upstream = upstream;
-    start(p, listener);
-  } else {
-    stop(p, false);
-    p.spec.listen = listen;
-    p.spec.upstream = upstream;
+    if (enabled) {
+      // Acquire first: if the new address cannot be had, nothing changes.
+      Listener listener = acquire_listener(&p, *target);
+      const bool reused = p.running() && listener.fd == p.listen_fd;
+      stop(p, reused, pending);
+      p.spec.listen = listen;
+      p.spec.upstream = upstream;
+      start(p, listener, pending);
+    } else {
+      stop(p, false, pending);
+      p.spec.listen = listen;
+      p.spec.upstream = upstream;
+    }
+    log::info("proxy updated", {{"name", name}, {"listen", p.spec.listen}, {"upstream", p.spec.upstream},
+                                {"enabled", p.running()}});
+    result = view(p);
   }
-  log::info("proxy updated", {{"name", name}, {"listen", p.spec.listen}, {"upstream", p.spec.upstream},
-                              {"enabled", p.running()}});
-  return view(p);
+  pending.wait();
+  return result;
 }
 
 void Registry::delete_proxy(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  Proxy& p = find(name);
-  stop(p, false);
-  proxies_.erase(name);
-  log::info("proxy deleted", {{"name", name}});
+  PendingChanges pending;
+  {
+    std::lock_guard lock(mutex_);
+    Proxy& p = find(name);
+    stop(p, false, pending);
+    proxies_.erase(name);
+    log::info("proxy deleted", {{"name", name}});
+  }
+  pending.wait();
 }
 
 std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entries) {
-  std::lock_guard lock(mutex_);
-  // Plan first, commit after: the entries are played in order against a model
-  // of the proxies, acquiring every socket they need, so that a failure
-  // changes nothing (D10) while the result is that of applying them one by
-  // one (a port left by an earlier entry may be taken by a later one; a name
-  // listed twice ends as its last entry).
-  struct Planned {
-    std::string listen;    // as stored: resolved while running
-    std::string upstream;
-    int fd = -1;           // listening socket while running
+  // Every listen address is resolved before the lock is taken.
+  std::map<std::string, net::ListenTarget> targets;
+  for (const auto& e : entries)
+    if (!targets.count(e.spec.listen)) targets.emplace(e.spec.listen, net::resolve_listen(e.spec.listen));
+  auto canonical = [&](const std::string& listen) {
+    auto it = targets.find(listen);
+    return it != targets.end() ? canonical_listen_address(it->second) : canonical_listen_address(listen);
   };
-  std::map<std::string, Planned> model;
-  for (const auto& [name, p] : proxies_) model[name] = Planned{p.spec.listen, p.spec.upstream, p.listen_fd};
-  std::map<std::string, int> released;  // address -> socket of a proxy that will be replaced
-  std::vector<int> opened;               // sockets opened by the plan, closed if it fails
-  struct Step {
-    const PopulateEntry* entry;
-    bool unchanged;
-    Listener listener;
-  };
-  std::vector<Step> steps;
-  try {
-    for (const auto& e : entries) {
-      auto current = model.find(e.spec.name);
-      // D9: "localhost:P" and "127.0.0.1:P" are the same address.
-      const bool unchanged = current != model.end() && e.toxics.empty() && current->second.upstream == e.spec.upstream &&
-                             canonical_listen_address(e.spec.listen) == canonical_listen_address(current->second.listen);
-      Step step{&e, unchanged, {}};
-      if (!unchanged) {
-        // The proxy this entry replaces stops, so its socket is free for this or a later entry.
-        if (current != model.end() && current->second.fd >= 0) released[current->second.listen] = current->second.fd;
-        Planned next{e.spec.listen, e.spec.upstream, -1};
-        if (e.spec.enabled) {
-          auto reusable = released.find(canonical_listen_address(e.spec.listen));
-          if (reusable != released.end()) {
-            step.listener = Listener{reusable->second, reusable->first};
-            released.erase(reusable);
-          } else {
-            step.listener = acquire_listener(nullptr, e.spec.listen);
-            opened.push_back(step.listener.fd);
-          }
-          next = Planned{step.listener.address, e.spec.upstream, step.listener.fd};
-        }
-        model[e.spec.name] = next;
-      }
-      steps.push_back(step);
-    }
-  } catch (...) {
-    for (int fd : opened) ::close(fd);
-    throw;
-  }
-  // Commit. A replaced proxy keeps its socket open when a step took it over.
-  std::set<int> taken;
-  for (const auto& step : steps)
-    if (step.listener.fd >= 0) taken.insert(step.listener.fd);
+  PendingChanges pending;
   std::vector<ProxyView> result;
-  for (auto& step : steps) {
-    const ProxySpec& spec = step.entry->spec;
-    if (!step.unchanged) {
-      auto it = proxies_.find(spec.name);
-      if (it != proxies_.end()) {
-        stop(it->second, taken.count(it->second.listen_fd) > 0);
-        proxies_.erase(it);
+  {
+    std::lock_guard lock(mutex_);
+    // Plan first, commit after: the entries are played in order against a model
+    // of the proxies, acquiring every socket they need, so that a failure
+    // changes nothing (D10) while the result is that of applying them one by
+    // one (a port left by an earlier entry may be taken by a later one; a name
+    // listed twice ends as its last entry).
+    struct Planned {
+      std::string listen;    // as stored: resolved while running
+      std::string upstream;
+      int fd = -1;           // listening socket while running
+    };
+    std::map<std::string, Planned> model;
+    for (const auto& [name, p] : proxies_) model[name] = Planned{p.spec.listen, p.spec.upstream, p.listen_fd};
+    std::map<std::string, int> released;  // address -> socket of a proxy that will be replaced
+    std::vector<int> opened;               // sockets opened by the plan, closed if it fails
+    struct Step {
+      const PopulateEntry* entry;
+      bool unchanged;
+      Listener listener;
+    };
+    std::vector<Step> steps;
+    try {
+      for (const auto& e : entries) {
+        auto current = model.find(e.spec.name);
+        // D9: "localhost:P" and "127.0.0.1:P" are the same address.
+        const bool unchanged = current != model.end() && e.toxics.empty() && current->second.upstream == e.spec.upstream &&
+                               canonical(e.spec.listen) == canonical_listen_address(current->second.listen);
+        Step step{&e, unchanged, {}};
+        if (!unchanged) {
+          // The proxy this entry replaces stops, so its socket is free for this or a later entry.
+          if (current != model.end() && current->second.fd >= 0) released[current->second.listen] = current->second.fd;
+          Planned next{e.spec.listen, e.spec.upstream, -1};
+          if (e.spec.enabled) {
+            auto reusable = released.find(canonical(e.spec.listen));
+            if (reusable != released.end()) {
+              step.listener = Listener{reusable->second, reusable->first};
+              released.erase(reusable);
+            } else {
+              step.listener = acquire_listener(nullptr, targets.at(e.spec.listen));
+              opened.push_back(step.listener.fd);
+            }
+            next = Planned{step.listener.address, e.spec.upstream, step.listener.fd};
+          }
+          model[e.spec.name] = next;
+        }
+        steps.push_back(step);
       }
-      Proxy p;
-      p.spec = spec;
-      for (const auto& t : step.entry->toxics)
-        p.chains[index_of(t.direction)].push_back(make_config(t, next_toxic_id_++, next_generation_++));
-      Proxy& stored = proxies_[spec.name] = std::move(p);
-      if (spec.enabled) start(stored, step.listener);
-      else stored.spec.enabled = false;
+    } catch (...) {
+      for (int fd : opened) ::close(fd);
+      throw;
     }
-    result.push_back(view(proxies_.at(spec.name)));
+    // Commit. A replaced proxy keeps its socket open when a step took it over.
+    std::set<int> taken;
+    for (const auto& step : steps)
+      if (step.listener.fd >= 0) taken.insert(step.listener.fd);
+    for (auto& step : steps) {
+      const ProxySpec& spec = step.entry->spec;
+      if (!step.unchanged) {
+        auto it = proxies_.find(spec.name);
+        if (it != proxies_.end()) {
+          stop(it->second, taken.count(it->second.listen_fd) > 0, pending);
+          proxies_.erase(it);
+        }
+        Proxy p;
+        p.spec = spec;
+        for (const auto& t : step.entry->toxics)
+          p.chains[index_of(t.direction)].push_back(make_config(t, next_toxic_id_++, next_generation_++));
+        Proxy& stored = proxies_[spec.name] = std::move(p);
+        if (spec.enabled) start(stored, step.listener, pending);
+        else stored.spec.enabled = false;
+      }
+      result.push_back(view(proxies_.at(spec.name)));
+    }
+    log::info("populate applied", {{"entries", entries.size()}});
   }
-  log::info("populate applied", {{"entries", entries.size()}});
+  pending.wait();
   return result;
 }
 
 void Registry::reset() {
-  std::lock_guard lock(mutex_);
-  std::vector<std::pair<Proxy*, Listener>> to_start;
-  try {
-    for (auto& [name, p] : proxies_)
-      if (!p.running()) to_start.emplace_back(&p, acquire_listener(nullptr, p.spec.listen));
-  } catch (...) {
-    for (auto& [p, l] : to_start) ::close(l.fd);
-    throw;
-  }
-  for (auto& [p, l] : to_start) start(*p, l);
-  for (auto& [name, p] : proxies_) {
-    for (Direction d : kDirections) {
-      if (p.chains[index_of(d)].empty()) continue;
-      p.chains[index_of(d)].clear();
-      push_toxics(p, d);
+  std::map<std::string, net::ListenTarget> targets;
+  for (const auto& p : list_proxies())
+    if (!p.spec.enabled) targets.emplace(p.spec.name, net::resolve_listen(p.spec.listen));
+  PendingChanges pending;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<Proxy*, Listener>> to_start;
+    try {
+      for (auto& [name, p] : proxies_) {
+        if (p.running()) continue;
+        auto target = targets.find(name);
+        to_start.emplace_back(&p, acquire_listener(nullptr, target != targets.end() && target->second.requested == p.spec.listen
+                                                                ? target->second
+                                                                : net::resolve_listen(p.spec.listen)));
+      }
+    } catch (...) {
+      for (auto& [p, l] : to_start) ::close(l.fd);
+      throw;
     }
+    for (auto& [p, l] : to_start) start(*p, l, pending);
+    for (auto& [name, p] : proxies_) {
+      if (p.chains[0].empty() && p.chains[1].empty()) continue;
+      p.chains[0].clear();
+      p.chains[1].clear();
+      push_toxics(p, pending);
+    }
+    log::info("reset applied", {{"proxies", proxies_.size()}});
   }
-  log::info("reset applied", {{"proxies", proxies_.size()}});
+  pending.wait();
 }
 
-void Registry::push_toxics(Proxy& p, Direction d) {
-  if (p.running()) engine_.set_toxics(p.runtime->id, d, p.chains[index_of(d)]);
+void Registry::push_toxics(Proxy& p, PendingChanges& pending) {
+  if (!p.running()) return;
+  auto snapshot = std::make_shared<ToxicSnapshot>();
+  snapshot->version = ++p.toxics_version;
+  snapshot->chains[0] = p.chains[0];
+  snapshot->chains[1] = p.chains[1];
+  pending.add(engine_.set_toxics(p.runtime->id, std::move(snapshot)));
 }
 
 ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
@@ -305,18 +356,25 @@ ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t gener
   return cfg;
 }
 
+ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicPatch& patch) {
+  ToxicSpec spec = current.spec;
+  if (patch.attributes) {
+    if (patch.attributes->size() != spec.attributes.size())
+      throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": wrong number of attributes");
+    spec.attributes = *patch.attributes;
+  }
+  uint64_t generation = current.toxicity_generation;
+  if (patch.toxicity) {
+    spec.toxicity = *patch.toxicity;
+    generation = next_generation_++;
+  }
+  return make_config(std::move(spec), current.id, generation, current.activations);
+}
+
 ToxicSpec Registry::add_toxic(const std::string& proxy, ToxicSpec toxic) {
-  std::lock_guard lock(mutex_);
-  Proxy& p = find(proxy);
-  for (const auto& chain : p.chains)
-    for (const auto& t : chain)
-      if (t->spec.name == toxic.name) throw ApiError(409, "toxic already exists");
-  const Direction d = toxic.direction;
-  p.chains[index_of(d)].push_back(make_config(toxic, next_toxic_id_++, next_generation_++));
-  push_toxics(p, d);
-  log::info("toxic added", {{"proxy", proxy}, {"name", toxic.name}, {"type", toxic_type_info(toxic.kind).name},
-                            {"stream", to_string(d)}, {"toxicity", static_cast<double>(toxic.toxicity)},
-                            {"attributes", describe_attributes(toxic)}});
+  ToxicBatch batch;
+  batch.add.push_back(toxic);
+  apply(proxy, batch);
   return toxic;
 }
 
@@ -326,7 +384,7 @@ ToxicSpec Registry::get_toxic(const std::string& proxy, const std::string& name)
   for (const auto& chain : p.chains)
     for (const auto& t : chain)
       if (t->spec.name == name) return t->spec;
-  throw ApiError(404, "toxic not found");
+  not_found("toxic");
 }
 
 std::vector<ToxicSpec> Registry::list_toxics(const std::string& proxy) const {
@@ -334,59 +392,112 @@ std::vector<ToxicSpec> Registry::list_toxics(const std::string& proxy) const {
 }
 
 ToxicSpec Registry::update_toxic(const std::string& proxy, const std::string& name, const ToxicPatch& patch) {
-  std::lock_guard lock(mutex_);
-  Proxy& p = find(proxy);
-  for (Direction d : kDirections) {
-    for (auto& t : p.chains[index_of(d)]) {
-      if (t->spec.name != name) continue;
-      ToxicSpec spec = t->spec;
-      for (const auto& [key, value] : patch.attributes)
-        for (auto& [k, v] : spec.attributes)
-          if (k == key) v = value;
-      uint64_t generation = t->toxicity_generation;
-      if (patch.toxicity) {
-        spec.toxicity = *patch.toxicity;
-        generation = next_generation_++;
-      }
-      auto activations = t->activations;
-      t = make_config(spec, t->id, generation, activations);
-      push_toxics(p, d);
-      log::info("toxic updated", {{"proxy", proxy}, {"name", name}, {"toxicity", static_cast<double>(spec.toxicity)},
-                                  {"attributes", describe_attributes(spec)}});
-      return spec;
-    }
-  }
-  throw ApiError(404, "toxic not found");
+  ToxicBatch batch;
+  batch.update.push_back({name, patch});
+  const ProxyView after = apply(proxy, batch);
+  for (const auto& t : after.toxics)
+    if (t.name == name) return t;
+  not_found("toxic");
 }
 
 void Registry::remove_toxic(const std::string& proxy, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  Proxy& p = find(proxy);
-  for (Direction d : kDirections) {
-    auto& chain = p.chains[index_of(d)];
-    auto it = std::find_if(chain.begin(), chain.end(), [&](const auto& t) { return t->spec.name == name; });
-    if (it == chain.end()) continue;
-    chain.erase(it);
-    push_toxics(p, d);
-    log::info("toxic removed", {{"proxy", proxy}, {"name", name}});
-    return;
+  ToxicBatch batch;
+  batch.remove.push_back(name);
+  apply(proxy, batch);
+}
+
+ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
+  std::optional<net::ListenTarget> target;
+  if (batch.enabled.value_or(false)) {
+    const ProxyView current = get_proxy(proxy);
+    if (!current.spec.enabled) target = net::resolve_listen(current.spec.listen);  // DNS, before the lock
   }
-  throw ApiError(404, "toxic not found");
+  PendingChanges pending;
+  ProxyView result;
+  {
+    std::lock_guard lock(mutex_);
+    Proxy& p = find(proxy);
+    // Work on copies: the proxy changes only once every step has succeeded.
+    ToxicChainConfig chains[2] = {p.chains[0], p.chains[1]};
+    auto locate = [&](const std::string& name) -> ToxicConfigPtr* {
+      for (auto& chain : chains)
+        for (auto& t : chain)
+          if (t->spec.name == name) return &t;
+      return nullptr;
+    };
+    for (const auto& name : batch.remove) {
+      ToxicConfigPtr* slot = locate(name);
+      if (!slot) not_found("toxic");
+      for (auto& chain : chains) std::erase(chain, *slot);
+    }
+    for (const auto& u : batch.update) {
+      ToxicConfigPtr* slot = locate(u.name);
+      if (!slot) not_found("toxic");
+      *slot = updated_config(**slot, u.patch);
+    }
+    std::vector<ToxicConfigPtr> added;
+    for (const auto& t : batch.add) {
+      if (locate(t.name)) throw ControlError(ControlErrorKind::AlreadyExists, "toxic already exists");
+      added.push_back(make_config(t, next_toxic_id_ + added.size(), next_generation_ + added.size()));
+      chains[index_of(t.direction)].push_back(added.back());
+    }
+    std::optional<Listener> listener;
+    const bool starting = batch.enabled.value_or(false) && !p.running();
+    if (starting) listener = acquire_listener(nullptr, target ? *target : net::resolve_listen(p.spec.listen));
+    // Commit: nothing below can fail.
+    next_toxic_id_ += added.size();
+    next_generation_ += added.size();
+    const bool toxics_changed = !batch.remove.empty() || !batch.update.empty() || !batch.add.empty();
+    p.chains[0] = std::move(chains[0]);
+    p.chains[1] = std::move(chains[1]);
+    if (batch.enabled == false) stop(p, false, pending);
+    else if (starting) start(p, *listener, pending);  // with the new toxics from its first connection
+    else if (toxics_changed) push_toxics(p, pending);
+    log_batch(proxy, batch);
+    result = view(p);
+  }
+  pending.wait();
+  return result;
+}
+
+void Registry::log_batch(const std::string& proxy, const ToxicBatch& batch) const {
+  for (const auto& name : batch.remove) log::info("toxic removed", {{"proxy", proxy}, {"name", name}});
+  for (const auto& u : batch.update) {
+    const ToxicSpec spec = find_spec_locked(proxy, u.name);
+    log::info("toxic updated", {{"proxy", proxy}, {"name", u.name}, {"toxicity", static_cast<double>(spec.toxicity)},
+                                {"attributes", describe_attributes(spec)}});
+  }
+  for (const auto& t : batch.add)
+    log::info("toxic added", {{"proxy", proxy}, {"name", t.name}, {"type", t.type_name()},
+                              {"stream", to_string(t.direction)}, {"toxicity", static_cast<double>(t.toxicity)},
+                              {"attributes", describe_attributes(t)}});
+}
+
+ToxicSpec Registry::find_spec_locked(const std::string& proxy, const std::string& name) const {
+  for (const auto& chain : find(proxy).chains)
+    for (const auto& t : chain)
+      if (t->spec.name == name) return t->spec;
+  return {};
 }
 
 void Registry::end_drain_now() { drain_cut_short_ = true; }
 
 void Registry::stop_accepting() {
-  std::lock_guard lock(mutex_);
-  draining_ = true;
-  for (auto& [name, p] : proxies_)
-    if (p.running()) engine_.stop_accepting(p.runtime->id);
+  PendingChanges pending;
+  {
+    std::lock_guard lock(mutex_);
+    draining_ = true;
+    for (auto& [name, p] : proxies_)
+      if (p.running()) pending.add(engine_.stop_accepting(p.runtime->id, p.listen_fd));
+  }
+  pending.wait();
 }
 
 void Registry::drain(Nanos grace) {
   stop_accepting();
   std::vector<std::shared_ptr<ProxyRuntime>> live = runtimes();
-  const auto deadline = Clock::now() + grace;
+  const TimeSource& clock = engine_.time();
+  const auto deadline = clock.now() + grace;
   auto open_connections = [&] {
     int64_t total = 0;
     for (const auto& rt : live) total += rt->stats().connections_active.load();
@@ -394,11 +505,15 @@ void Registry::drain(Nanos grace) {
   };
   int64_t remaining = open_connections();
   if (remaining > 0) log::info("draining connections", {{"open", remaining}, {"grace_ms", std::chrono::duration_cast<Millis>(grace).count()}});
-  while ((remaining = open_connections()) > 0 && Clock::now() < deadline && !drain_cut_short_)
+  while ((remaining = open_connections()) > 0 && clock.now() < deadline && !drain_cut_short_)
     std::this_thread::sleep_for(Millis(20));
   if (remaining > 0) log::info("grace period over, closing connections", {{"open", remaining}});
-  std::lock_guard lock(mutex_);
-  for (auto& [name, p] : proxies_) stop(p, false);
+  PendingChanges pending;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, p] : proxies_) stop(p, false, pending);
+  }
+  pending.wait();
 }
 
 std::vector<std::shared_ptr<ProxyRuntime>> Registry::runtimes() const {
@@ -417,7 +532,7 @@ std::vector<ProxyMetricsView> Registry::metrics_views() const {
     ProxyMetricsView v{name, p.running(), p.runtime, p.counters, {}};
     for (Direction d : kDirections)
       for (const auto& t : p.chains[index_of(d)])
-        v.toxics.push_back({t->spec.name, std::string(toxic_type_info(t->spec.kind).name), to_string(d),
+        v.toxics.push_back({t->spec.name, std::string(t->spec.type_name()), to_string(d),
                             t->activations->load(std::memory_order_relaxed)});
     out.push_back(std::move(v));
   }

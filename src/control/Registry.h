@@ -2,8 +2,14 @@
 // The proxies and their toxics: the single source of truth behind the API and
 // the config file. Every operation validates fully and acquires what it needs
 // (listening sockets) before it changes anything, so a request that fails
-// leaves everything as it was (D10). Changes reach the data plane through
-// the Engine and are in force when the call returns.
+// leaves everything as it was (D10); failures are ControlErrors.
+//
+// Locking: names are resolved (DNS) before the lock is taken. Under the lock
+// a change is checked, made, and posted to every event loop as one versioned
+// snapshot per proxy; the call then lets the lock go and waits for the loops,
+// so a change is in force when the call returns while readers never wait on a
+// loop. Called from an event loop's own thread a change is posted, in order,
+// and the call returns without waiting (it could not: that loop is busy).
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -13,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "control/ControlError.h"
 #include "engine/Engine.h"
+#include "net/ListenSocket.h"
 #include "model/ProxySpec.h"
 #include "model/ToxicSpec.h"
 #include "toxics/ToxicConfig.h"
@@ -33,8 +41,21 @@ struct ProxyPatch {
 };
 
 struct ToxicPatch {
-  std::vector<std::pair<std::string, int64_t>> attributes;  // only the keys given
+  std::optional<std::vector<AttributeValue>> attributes;  // every attribute, in schema order
   std::optional<float> toxicity;
+};
+
+// Several changes to one proxy, applied as one step: all of them, or (when
+// one fails) none. What a schedule step does.
+struct ToxicBatch {
+  struct Update {
+    std::string name;
+    ToxicPatch patch;
+  };
+  std::vector<std::string> remove;   // first
+  std::vector<Update> update;        // then
+  std::vector<ToxicSpec> add;        // then, in order
+  std::optional<bool> enabled;       // last
 };
 
 struct PopulateEntry {
@@ -69,7 +90,7 @@ class Registry {
   explicit Registry(Engine& engine);
   ~Registry();
 
-  // Each throws ApiError with the status and message the API reports.
+  // Each throws ControlError; the API turns its kind into a status code.
   ProxyView create_proxy(const ProxySpec& spec);
   ProxyView get_proxy(const std::string& name) const;
   std::vector<ProxyView> list_proxies() const;  // sorted by name
@@ -83,6 +104,7 @@ class Registry {
   std::vector<ToxicSpec> list_toxics(const std::string& proxy) const;
   ToxicSpec update_toxic(const std::string& proxy, const std::string& name, const ToxicPatch& patch);
   void remove_toxic(const std::string& proxy, const std::string& name);
+  ProxyView apply(const std::string& proxy, const ToxicBatch& batch);
 
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
@@ -100,6 +122,7 @@ class Registry {
   struct Proxy {
     ProxySpec spec;
     ToxicChainConfig chains[2];
+    uint64_t toxics_version = 0;  // of the last snapshot posted
     std::shared_ptr<ProxyRuntime> runtime;  // set while listening
     std::shared_ptr<ProxyCounters> counters = std::make_shared<ProxyCounters>();  // for its whole life
     int listen_fd = -1;
@@ -113,15 +136,18 @@ class Registry {
   Proxy& find(const std::string& name);
   const Proxy& find(const std::string& name) const;
   ProxyView view(const Proxy& p) const;
-  // A listening socket for `listen`: the proxy's own when it already listens
-  // there (so a restart never closes the port), else a new one. Throws 500.
-  Listener acquire_listener(const Proxy* current, const std::string& listen);
-  void start(Proxy& p, Listener listener);
-  void stop(Proxy& p, bool keep_socket_open);
-  void push_toxics(Proxy& p, Direction d);
+  // A listening socket for `target`: the proxy's own when it already listens
+  // there (so a restart never closes the port), else a new one.
+  Listener acquire_listener(const Proxy* current, const net::ListenTarget& target);
+  void start(Proxy& p, Listener listener, PendingChanges& pending);
+  void stop(Proxy& p, bool keep_socket_open, PendingChanges& pending);
+  void push_toxics(Proxy& p, PendingChanges& pending);
   ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
                              std::shared_ptr<std::atomic<uint64_t>> activations = nullptr);
+  ToxicConfigPtr updated_config(const ToxicConfig& current, const ToxicPatch& patch);
   void retire_counters(const ProxyRuntime& rt);
+  void log_batch(const std::string& proxy, const ToxicBatch& batch) const;
+  ToxicSpec find_spec_locked(const std::string& proxy, const std::string& name) const;
 
   Engine& engine_;
   mutable std::recursive_mutex mutex_;
@@ -137,5 +163,6 @@ class Registry {
 // The address a listen string would bind to, without binding ("localhost:80"
 // -> "127.0.0.1:80"); the string itself when it cannot be resolved.
 std::string canonical_listen_address(const std::string& listen);
+std::string canonical_listen_address(const net::ListenTarget& target);
 
 }  // namespace faultline

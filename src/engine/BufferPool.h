@@ -33,6 +33,7 @@ class BufferRef {
 
   char* data() const { return buffer_->bytes; }
   explicit operator bool() const { return buffer_ != nullptr; }
+  bool shared() const { return buffer_ && buffer_->refs > 1; }  // another chunk uses it too
   void release();
 
  private:

@@ -10,6 +10,7 @@
 
 #include "engine/Resolver.h"
 #include "engine/Worker.h"
+#include "log/ChaosEventLog.h"
 #include "log/Log.h"
 #include "util/ErrnoText.h"
 
@@ -33,8 +34,9 @@ void set_reset_on_close(int fd) {
 
 }  // namespace
 
-Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, uint64_t sequence)
-    : worker_(worker), proxy_(proxy), sequence_(sequence), opened_at_(Clock::now()) {
+Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, net::SocketAddress client_address,
+                       uint64_t sequence)
+    : worker_(worker), proxy_(proxy), sequence_(sequence), client_address_(client_address), opened_at_(worker.loop().now()) {
   descriptor_retry_timer_.set_callback([this] { connect_next(); });
   client_.fd = client_fd;
   set_no_delay(client_fd);
@@ -56,7 +58,7 @@ BufferPool& Connection::buffers() { return worker_.buffers(); }
 
 void Connection::start() {
   // Toxics take effect when the connection starts, before the upstream answers.
-  for (Direction d : kDirections) apply_toxics(d, proxy_.toxics[index_of(d)]);
+  for (Direction d : kDirections) apply_toxics(d, proxy_.toxics->chain(d));
   if (closed()) return;
   std::string error;
   const std::string& upstream = proxy_.runtime->upstream;
@@ -91,12 +93,12 @@ void Connection::connect_next() {
   while (next_candidate_ < candidates_.size()) {
     const net::SocketAddress& target = candidates_[next_candidate_++];
     const int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && Clock::now() - opened_at_ < worker_.connect_timeout()) {
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && loop().now() - opened_at_ < worker_.connect_timeout()) {
       // Out of descriptors: the client waits (as new clients wait in the
       // backlog) and this connect is tried again once some are free.
       --next_candidate_;
       worker_.pause_accepting(proxy_);
-      loop().timers().arm(descriptor_retry_timer_, Clock::now() + worker_.descriptor_retry_delay());
+      loop().timers().arm(descriptor_retry_timer_, loop().now() + worker_.descriptor_retry_delay());
       return;
     }
     if (fd < 0) {
@@ -113,7 +115,7 @@ void Connection::connect_next() {
     state_ = State::Connecting;
     loop().watch(fd, kReadWriteEvents, &upstream_watch_);  // EPOLLOUT: the connect completed
     upstream_.watching_writes = true;
-    loop().timers().arm(connect_timer_, Clock::now() + worker_.connect_timeout());
+    loop().timers().arm(connect_timer_, loop().now() + worker_.connect_timeout());
     return;
   }
   fail_upstream(last_connect_error_.empty() ? "no address" : last_connect_error_);
@@ -135,7 +137,7 @@ void Connection::on_connected() {
   state_ = State::Open;
   proxy_.runtime->stats().upstream_connects.fetch_add(1, std::memory_order_relaxed);
   proxy_.runtime->stats().upstream_connect_nanos.fetch_add(
-      static_cast<uint64_t>(std::chrono::duration_cast<Nanos>(Clock::now() - opened_at_).count()), std::memory_order_relaxed);
+      static_cast<uint64_t>(std::chrono::duration_cast<Nanos>(loop().now() - opened_at_).count()), std::memory_order_relaxed);
   // The readiness that completed the connect may also have said "readable"
   // (a server that speaks first, or closes at once); with edge-triggered
   // events it will not be said again, so look.
@@ -222,18 +224,25 @@ void Connection::count_sent(Direction d, size_t n) {
 }
 
 uint64_t Connection::random_seed(const ToxicConfig& toxic) const {
-  return mix(mix(proxy_.runtime->random_seed, sequence_), mix(hash_text(toxic.spec.name), toxic.toxicity_generation));
+  // Not the toxic's version or toxicity: a connection keeps its draw for the toxic's life (see ToxicChain.h).
+  return mix(mix(proxy_.runtime->random_seed, sequence_), hash_text(toxic.spec.name));
 }
 
-void Connection::log_chaos_event(std::string_view what, const ToxicConfig& toxic, Direction direction) const {
-  // Applying a toxic happens on every connection: debug. Faults that end a connection: info.
-  const log::Level level = what == "toxic applied" ? log::Level::Debug : log::Level::Info;
-  if (!log::enabled(level)) return;
-  log::write(level, what, {{"proxy", proxy_.runtime->name},
-                           {"connection", sequence_},
-                           {"toxic", toxic.spec.name},
-                           {"type", toxic_type_info(toxic.spec.kind).name},
-                           {"stream", to_string(direction)}});
+const ConnectionInfo& Connection::info() const {
+  if (!info_) {
+    info_ = std::make_unique<ConnectionInfo>();
+    info_->proxy = proxy_.runtime->name;
+    info_->sequence = sequence_;
+    info_->client = client_address_.size() > 0 ? client_address_.to_string() : "";
+    info_->upstream = proxy_.runtime->upstream;
+  }
+  return *info_;
+}
+
+void Connection::report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction) const {
+  proxy_.runtime->stats().chaos_events[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+  log_chaos_event(ChaosEvent{kind, worker_.loop().now(), proxy_.runtime->name, sequence_, toxic.spec.name,
+                             toxic.spec.type_name(), direction});
 }
 
 void Connection::close(CloseKind kind) {
@@ -258,7 +267,7 @@ void Connection::close(CloseKind kind) {
                                      {"reset", kind == CloseKind::Reset},
                                      {"bytes_upstream", bytes_received_[0]},
                                      {"bytes_downstream", bytes_received_[1]},
-                                     {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - opened_at_).count()}});
+                                     {"duration_ms", std::chrono::duration_cast<Millis>(loop().now() - opened_at_).count()}});
   worker_.connection_closed(proxy_, this);
 }
 

@@ -20,7 +20,7 @@ class Connection final : public Disposable {
  public:
   enum class CloseKind { Graceful, Reset };
 
-  Connection(Worker& worker, LoopProxy& proxy, int client_fd, uint64_t sequence);
+  Connection(Worker& worker, LoopProxy& proxy, int client_fd, net::SocketAddress client_address, uint64_t sequence);
   ~Connection() override;
 
   void start();  // resolves the upstream and connects to it
@@ -37,7 +37,10 @@ class Connection final : public Disposable {
   void count_received(Direction d, size_t n);
   void count_sent(Direction d, size_t n);
   uint64_t random_seed(const ToxicConfig& toxic) const;
-  void log_chaos_event(std::string_view what, const ToxicConfig& toxic, Direction direction) const;
+  void report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction) const;
+  Link& link(Direction d) { return d == Direction::Upstream ? up_ : down_; }
+  const ConnectionInfo& info() const;  // built on first use: most connections never ask
+  SharedToxicState& shared_state() { return shared_state_; }
 
   // Intrusive list of the proxy's connections on this loop.
   Connection* prev = nullptr;
@@ -66,6 +69,9 @@ class Connection final : public Disposable {
   Worker& worker_;
   LoopProxy& proxy_;
   uint64_t sequence_;
+  net::SocketAddress client_address_;
+  mutable std::unique_ptr<ConnectionInfo> info_;
+  SharedToxicState shared_state_;
   State state_ = State::Resolving;
   TimePoint opened_at_;
   SocketSide client_;

@@ -1,9 +1,8 @@
 #include "engine/Engine.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <latch>
 #include <thread>
 
 #include "engine/Resolver.h"
@@ -20,41 +19,59 @@ Engine::Engine(EngineSettings settings) : settings_(settings), resolver_(std::ma
 
 Engine::~Engine() { stop(); }
 
-void Engine::on_every_worker(const std::function<void(Worker&)>& fn) {
-  if (stopped_) return;
-  std::latch done(static_cast<std::ptrdiff_t>(workers_.size()));
+bool Engine::on_worker_thread() const {
+  for (const auto& w : workers_)
+    if (w->is_current_thread()) return true;
+  return false;
+}
+
+ChangeTicket Engine::on_every_worker(std::function<void(Worker&)> fn, std::function<void()> when_all_done) {
+  if (stopped_) {
+    if (when_all_done) when_all_done();
+    return ChangeTicket();
+  }
+  ChangeTicket ticket(workers_.size(), std::move(when_all_done), !on_worker_thread());
+  auto shared_fn = std::make_shared<std::function<void(Worker&)>>(std::move(fn));
   for (auto& w : workers_) {
     Worker* worker = w.get();
-    worker->loop().post([worker, &fn, &done] {
-      fn(*worker);
-      done.count_down();
+    worker->loop().post([worker, shared_fn, ticket] {
+      // Counted down even if the change throws (the loop logs it), so no waiter hangs.
+      struct CountDown {
+        const ChangeTicket& t;
+        ~CountDown() { t.count_down(); }
+      } count_down{ticket};
+      (*shared_fn)(*worker);
     });
   }
-  done.wait();
+  return ticket;
 }
 
-void Engine::start_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, const ToxicChainConfig& up,
-                         const ToxicChainConfig& down) {
-  on_every_worker([&](Worker& w) { w.add_proxy(runtime, listen_fd, up, down); });
+ChangeTicket Engine::start_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics) {
+  return on_every_worker([runtime, listen_fd, toxics](Worker& w) { w.add_proxy(runtime, listen_fd, toxics); });
 }
 
-void Engine::stop_proxy(uint64_t id) {
-  on_every_worker([&](Worker& w) { w.remove_proxy(id); });
+ChangeTicket Engine::stop_proxy(uint64_t id, int close_fd) {
+  std::function<void()> close_socket;
+  if (close_fd >= 0) close_socket = [close_fd] { ::close(close_fd); };
+  return on_every_worker([id](Worker& w) { w.remove_proxy(id); }, std::move(close_socket));
 }
 
-void Engine::stop_accepting(uint64_t id) {
-  std::atomic<int> listen_fd{-1};
-  on_every_worker([&](Worker& w) {
-    if (const int fd = w.stop_accepting(id); fd >= 0) listen_fd.store(fd, std::memory_order_relaxed);
-  });
+ChangeTicket Engine::stop_accepting(uint64_t id, int listen_fd) {
   // No worker watches the socket any more: take it out of the listening
   // state, so that a client connecting now is refused at once instead of
   // waiting in a backlog nobody accepts from.
-  if (const int fd = listen_fd.load(std::memory_order_relaxed); fd >= 0) ::shutdown(fd, SHUT_RD);
+  return on_every_worker([id](Worker& w) { w.stop_accepting(id); },
+                         [listen_fd] {
+                           if (listen_fd >= 0) ::shutdown(listen_fd, SHUT_RD);
+                         });
 }
 
-void Engine::set_toxics(uint64_t id, Direction direction, const ToxicChainConfig& toxics) {
-  on_every_worker([&](Worker& w) { w.set_toxics(id, direction, toxics); });
+ChangeTicket Engine::set_toxics(uint64_t id, ToxicSnapshotPtr toxics) {
+  return on_every_worker([id, toxics](Worker& w) { w.set_toxics(id, toxics); });
+}
+
+void Engine::run_on_worker(size_t index, std::function<void()> fn) {
+  if (index < workers_.size()) workers_[index]->loop().post(std::move(fn));
 }
 
 void Engine::stop() {

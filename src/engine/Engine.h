@@ -1,15 +1,16 @@
 #pragma once
-// The data plane: one worker per core. The control plane (API, config) calls
-// these methods from its own thread; each call is carried out by every worker
-// on its own loop and returns once all of them have done it, so a change is
-// in force when the call returns. Workers never block, so neither does this
-// for long: no call waits for data to move.
-#include <atomic>
+// The data plane: one worker per core. The control plane calls these methods
+// from any thread; each posts the change to every worker's loop and returns
+// at once with a ticket that completes when every loop has applied it. The
+// caller waits on the ticket (outside its own locks) to keep the rule that a
+// change is in force when an API call returns. Workers never block, so no
+// ticket waits for data to move.
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "engine/ChangeTicket.h"
 #include "engine/Clock.h"
 #include "engine/ProxyRuntime.h"
 #include "toxics/ToxicConfig.h"
@@ -23,6 +24,7 @@ struct EngineSettings {
   int workers = 0;                  // 0: one per core
   Nanos connect_timeout = std::chrono::seconds(10);
   uint64_t seed = 0;
+  const TimeSource* time = &system_time();
 };
 
 class Engine {
@@ -34,22 +36,29 @@ class Engine {
 
   int worker_count() const { return static_cast<int>(workers_.size()); }
   uint64_t seed() const { return settings_.seed; }
+  const TimeSource& time() const { return *settings_.time; }
 
   // Starts serving `listen_fd` (already listening) for the proxy `runtime`.
-  void start_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, const ToxicChainConfig& up,
-                   const ToxicChainConfig& down);
-  // Stops accepting and closes every connection of the proxy. The caller
-  // closes the listening socket afterwards.
-  void stop_proxy(uint64_t id);
-  // Stops accepting for good (shutdown): live connections go on, new clients
-  // are refused at once. The listening socket stays open, and keeps its port,
-  // until the caller closes it.
-  void stop_accepting(uint64_t id);
-  void set_toxics(uint64_t id, Direction direction, const ToxicChainConfig& toxics);
+  ChangeTicket start_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics);
+  // Stops accepting and closes every connection of the proxy; then, when
+  // `close_fd` is not -1, closes that (listening) socket, once no loop watches it.
+  ChangeTicket stop_proxy(uint64_t id, int close_fd);
+  // Stops accepting for good (shutdown): live connections go on, and once no
+  // loop watches `listen_fd` it leaves the listening state, so that new
+  // clients are refused at once. It stays open (keeping its port) until the
+  // caller closes it.
+  ChangeTicket stop_accepting(uint64_t id, int listen_fd);
+  // Gives every connection of the proxy (and every later one) these toxics.
+  ChangeTicket set_toxics(uint64_t id, ToxicSnapshotPtr toxics);
   void stop();  // closes everything and joins the threads
 
+  // Runs `fn` on worker `index`'s loop thread (tests, and tools that must act from a loop).
+  void run_on_worker(size_t index, std::function<void()> fn);
+  // Whether the calling thread is one of this engine's loops.
+  bool on_worker_thread() const;
+
  private:
-  void on_every_worker(const std::function<void(Worker&)>& fn);
+  ChangeTicket on_every_worker(std::function<void(Worker&)> fn, std::function<void()> when_all_done = {});
 
   EngineSettings settings_;
   std::unique_ptr<Resolver> resolver_;

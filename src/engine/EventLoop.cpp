@@ -1,5 +1,7 @@
 #include "engine/EventLoop.h"
 
+#include "log/Log.h"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -25,7 +27,7 @@ class EventLoop::Wakeup final : public IoHandler {
   int fd_;
 };
 
-EventLoop::EventLoop() {
+EventLoop::EventLoop(const TimeSource& time) : time_(time) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error(std::string("event loop: ") + std::strerror(errno));
@@ -99,7 +101,17 @@ void EventLoop::run_posted() {
     batch.swap(posted_);
     wake_pending_.store(false);
   }
-  for (auto& fn : batch) fn();
+  for (auto& fn : batch) {
+    // Work posted from another thread (a control change) must never take the
+    // loop down with it: whatever it throws is logged, and the loop goes on.
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log::error("posted work failed", {{"error", e.what()}});
+    } catch (...) {
+      log::error("posted work failed", {{"error", "unknown exception"}});
+    }
+  }
 }
 
 void EventLoop::run_ready() {
@@ -129,14 +141,14 @@ void EventLoop::run() {
       if (timers_.empty()) {
         timeout_ptr = nullptr;  // nothing due: sleep until an event
       } else {
-        const auto wait = std::max(Nanos(0), std::chrono::duration_cast<Nanos>(timers_.next_deadline() - Clock::now()));
+        const auto wait = std::max(Nanos(0), std::chrono::duration_cast<Nanos>(timers_.next_deadline() - now()));
         timeout.tv_sec = static_cast<time_t>(wait.count() / 1'000'000'000);
         timeout.tv_nsec = static_cast<long>(wait.count() % 1'000'000'000);
       }
     }
     const int n = ::epoll_pwait2(epoll_fd_, events, kMaxEvents, timeout_ptr, nullptr);
     for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
-    if (!timers_.empty()) timers_.run_due(Clock::now());
+    if (!timers_.empty()) timers_.run_due(now());
     run_ready();
     run_posted();
     graveyard_.clear();

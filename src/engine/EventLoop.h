@@ -53,7 +53,7 @@ class Disposable {
 
 class EventLoop {
  public:
-  EventLoop();
+  explicit EventLoop(const TimeSource& time = system_time());
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -74,13 +74,15 @@ class EventLoop {
   void dispose(std::unique_ptr<Disposable> object);
   void collect_garbage() { graveyard_.clear(); }
   TimerQueue& timers() { return timers_; }
-  TimePoint now() const { return Clock::now(); }
+  TimePoint now() const { return time_.now(); }
+  const TimeSource& time() const { return time_; }
 
  private:
   class Wakeup;
   void run_posted();
   void run_ready();
 
+  const TimeSource& time_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};

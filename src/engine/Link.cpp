@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "engine/Connection.h"
 
@@ -26,6 +27,10 @@ Link::Link(Connection& connection, Direction direction, SocketSide& source, Sock
 Link::~Link() { release_resources(); }
 
 EventLoop& Link::loop() { return connection_.loop(); }
+TimePoint Link::now() const { return connection_.loop().now(); }
+TimerQueue& Link::timers() { return connection_.loop().timers(); }
+const ConnectionInfo& Link::connection() const { return connection_.info(); }
+SharedToxicState& Link::shared_state() { return connection_.shared_state(); }
 
 void Link::apply_toxics(const ToxicChainConfig& toxics) {
   if (toxics.empty() && !chain_.has_stages()) return;  // a new connection of a proxy without toxics
@@ -230,11 +235,27 @@ void Link::close_after_output_written() {
   request_pump();
 }
 
+void Link::reply(Chunk chunk) { connection_.link(opposite(direction_)).inject(std::move(chunk)); }
+void Link::end_reply() { connection_.link(opposite(direction_)).end_injected_output(); }
+
+void Link::make_writable(Chunk& chunk) {
+  if (!chunk.buffer.shared()) return;
+  BufferRef own = connection_.buffers().take();
+  std::memcpy(own.data(), chunk.data(), chunk.length);
+  chunk.buffer = std::move(own);
+  chunk.offset = 0;
+}
+
+Chunk Link::new_chunk(std::string_view bytes) {
+  BufferRef buffer = connection_.buffers().take();
+  const size_t n = std::min(bytes.size(), Buffer::kSize);
+  std::memcpy(buffer.data(), bytes.data(), n);
+  return Chunk{std::move(buffer), 0, n, now()};
+}
+
 uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }
 
-void Link::chaos_event(std::string_view what, const ToxicConfig& toxic) {
-  connection_.log_chaos_event(what, toxic, direction_);
-}
+void Link::chaos_event(ChaosEventKind kind, const ToxicConfig& toxic) { connection_.report(kind, toxic, direction_); }
 
 void Link::release_resources() {
   if (has_pipe_) {

@@ -27,7 +27,7 @@ struct SocketSide {
   bool watching_writes = false;  // EPOLLOUT is in the interest set (only while a write is blocked)
 };
 
-class Link final : public ChainOwner, public Continuable {
+class Link final : public ToxicContext, public Continuable {
  public:
   Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination);
   ~Link();
@@ -38,19 +38,33 @@ class Link final : public ChainOwner, public Continuable {
   bool finished() const { return destination_shut_; }
   void release_resources();  // on close: pipes and buffers go back
 
-  // ChainOwner
-  EventLoop& loop() override;
+  // Bytes written straight to the destination, after what is queued (a
+  // toxic on the other direction replying), and a FIN after them.
+  void inject(Chunk chunk) { chain_output(std::move(chunk)); }
+  void end_injected_output() { chain_output_eof(); }
+
+  // ToxicContext
+  TimePoint now() const override;
+  TimerQueue& timers() override;
+  const ConnectionInfo& connection() const override;
+  Direction direction() const override { return direction_; }
+  SharedToxicState& shared_state() override;
   void chain_output(Chunk chunk) override;
   void chain_output_eof() override;
   void chain_released() override;
+  size_t output_backlog() const override { return out_.size(); }
+  void reply(Chunk chunk) override;
+  void end_reply() override;
   void close_connection(bool reset) override;
   void close_after_output_written() override;
-  size_t output_backlog() const override { return out_.size(); }
+  void make_writable(Chunk& chunk) override;
+  Chunk new_chunk(std::string_view bytes) override;
   uint64_t random_seed(const ToxicConfig& toxic) override;
-  void chaos_event(std::string_view what, const ToxicConfig& toxic) override;
+  void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic) override;
 
  private:
   enum class Step { Progress, Blocked, Closed };
+  EventLoop& loop();
   bool fast_path() const { return !chain_.has_active_stage() && out_.empty() && !copy_only_; }
   void request_pump();  // resume soon, unless the connection is closed
   bool room_for_input() const;

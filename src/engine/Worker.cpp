@@ -21,7 +21,7 @@ constexpr Millis kAcceptRetry{100};
 void LoopProxy::on_io(uint32_t) { worker.accept_from(*this); }
 
 Worker::Worker(int index, const EngineSettings& settings, Resolver& resolver)
-    : index_(index), settings_(settings), resolver_(resolver) {}
+    : index_(index), settings_(settings), resolver_(resolver), loop_(*settings.time) {}
 
 Worker::~Worker() = default;
 
@@ -44,11 +44,9 @@ void Worker::join() {
 
 Nanos Worker::connect_timeout() const { return settings_.connect_timeout; }
 
-void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicChainConfig up,
-                       ToxicChainConfig down) {
+void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics) {
   auto proxy = std::make_unique<LoopProxy>(*this, std::move(runtime), listen_fd);
-  proxy->toxics[0] = std::move(up);
-  proxy->toxics[1] = std::move(down);
+  proxy->toxics = toxics ? std::move(toxics) : std::make_shared<const ToxicSnapshot>();
   LoopProxy* p = proxy.get();
   p->accept_retry.set_callback([this, p] {
     if (!p->accepting) return;
@@ -57,7 +55,7 @@ void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, Tox
     } catch (const std::exception& e) {
       // Cannot watch again yet (e.g. no memory): try again later rather than stop accepting for good.
       log::warn("cannot resume accepting", {{"proxy", p->runtime->name}, {"error", e.what()}});
-      loop_.timers().arm(p->accept_retry, Clock::now() + kAcceptRetry);
+      loop_.timers().arm(p->accept_retry, loop_.now() + kAcceptRetry);
     }
   });
   // One listening socket, watched by every worker; EPOLLEXCLUSIVE wakes one
@@ -96,28 +94,35 @@ void Worker::close_all(LoopProxy& proxy) {
   while (proxy.connections) proxy.connections->close(Connection::CloseKind::Graceful);
 }
 
-void Worker::set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics) {
+void Worker::set_toxics(uint64_t id, ToxicSnapshotPtr toxics) {
   auto it = proxies_.find(id);
-  if (it == proxies_.end()) return;
+  if (it == proxies_.end() || !toxics) return;
   LoopProxy& proxy = *it->second;
-  proxy.toxics[index_of(d)] = toxics;
-  for (Connection* c = proxy.connections; c;) {
-    Connection* next = c->next;  // applying may close it
-    c->apply_toxics(d, toxics);
-    c = next;
+  if (toxics->version <= proxy.toxics->version) return;
+  const ToxicSnapshotPtr before = std::exchange(proxy.toxics, toxics);
+  for (Direction d : kDirections) {
+    if (before->chain(d) == toxics->chain(d)) continue;  // that direction did not change
+    for (Connection* c = proxy.connections; c;) {
+      Connection* next = c->next;  // applying may close it
+      c->apply_toxics(d, toxics->chain(d));
+      c = next;
+    }
   }
 }
 
 void Worker::accept_from(LoopProxy& proxy) {
   for (int i = 0; i < kAcceptBatch && proxy.accepting; ++i) {
-    const int fd = ::accept4(proxy.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    net::SocketAddress client;
+    socklen_t length = client.capacity();
+    const int fd = ::accept4(proxy.listen_fd, client.get(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting(proxy);
       return;  // EAGAIN: another worker took it, or the backlog is empty
     }
     const uint64_t sequence = proxy.runtime->stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
     proxy.runtime->stats().connections_active.fetch_add(1, std::memory_order_relaxed);
-    auto* c = new Connection(*this, proxy, fd, sequence);
+    client.set_size(length);
+    auto* c = new Connection(*this, proxy, fd, client, sequence);
     c->next = proxy.connections;
     if (proxy.connections) proxy.connections->prev = c;
     proxy.connections = c;
@@ -135,7 +140,7 @@ void Worker::pause_accepting(LoopProxy& proxy) {
   if (!proxy.accepting || proxy.accept_retry.armed()) return;
   // An EPOLLEXCLUSIVE watch cannot be modified, only removed and added again.
   loop_.unwatch(proxy.listen_fd);
-  loop_.timers().arm(proxy.accept_retry, Clock::now() + kAcceptRetry);
+  loop_.timers().arm(proxy.accept_retry, loop_.now() + kAcceptRetry);
 }
 
 Nanos Worker::descriptor_retry_delay() const { return kAcceptRetry; }

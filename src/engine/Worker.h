@@ -28,7 +28,7 @@ struct LoopProxy final : IoHandler {
   std::shared_ptr<ProxyRuntime> runtime;
   int listen_fd;             // shared by all workers; owned by the control plane
   bool accepting = false;
-  ToxicChainConfig toxics[2];
+  ToxicSnapshotPtr toxics;  // never null
   Connection* connections = nullptr;  // intrusive list head
   Timer accept_retry;        // after running out of descriptors
 };
@@ -42,6 +42,7 @@ class Worker {
 
   void start();  // spawns the thread
   void join();
+  bool is_current_thread() const { return thread_.get_id() == std::this_thread::get_id(); }
   EventLoop& loop() { return loop_; }
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
@@ -49,10 +50,10 @@ class Worker {
   Nanos connect_timeout() const;
 
   // Loop thread only.
-  void add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicChainConfig up, ToxicChainConfig down);
+  void add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics);
   void remove_proxy(uint64_t id);       // stops accepting and closes its connections
   int stop_accepting(uint64_t id);       // returns the listening socket it stopped watching, or -1
-  void set_toxics(uint64_t id, Direction d, const ToxicChainConfig& toxics);
+  void set_toxics(uint64_t id, ToxicSnapshotPtr toxics);  // older versions than the current one are ignored
   void connection_closed(LoopProxy& proxy, Connection* c);
   void accept_from(LoopProxy& proxy);
   void pause_accepting(LoopProxy& proxy);  // out of descriptors: retry a little later
@@ -64,7 +65,7 @@ class Worker {
   [[maybe_unused]] int index_;  // for debugging: which worker this is
   const EngineSettings& settings_;
   Resolver& resolver_;
-  EventLoop loop_;
+  EventLoop loop_;  // on settings_.time
   PipePool pipes_;
   BufferPool buffers_;
   MemoryTrimmer trimmer_{loop_, buffers_};

@@ -50,6 +50,10 @@ std::string syntax_error_text(std::string_view body, size_t offset) {
 
 }  // namespace
 
+void throw_type_error(const Value& value, std::string_view go_field, std::string_view go_type, bool with_number_text) {
+  type_error(value, go_field, go_type, with_number_text);
+}
+
 std::string describe_for_error(const Value& value, bool with_number_text) {
   switch (value.type()) {
     case Value::value_t::string: return "string";

@@ -31,6 +31,10 @@ std::optional<bool> read_bool(const Value& object, std::string_view key, std::st
 std::optional<int64_t> read_int64(const Value& object, std::string_view key, std::string_view go_field);
 std::optional<float> read_float32(const Value& object, std::string_view key, std::string_view go_field);
 
+// Throws BadRequestBody("json: cannot unmarshal <kind> into Go struct field <go_field> of type <go_type>").
+[[noreturn]] void throw_type_error(const Value& value, std::string_view go_field, std::string_view go_type,
+                                   bool with_number_text);
+
 // How Go names a JSON value in an unmarshal error: "string", "number 1.5", "array", ...
 std::string describe_for_error(const Value& value, bool with_number_text);
 

@@ -16,6 +16,8 @@ constexpr const char* to_string(Direction d) {
   return d == Direction::Upstream ? "upstream" : "downstream";
 }
 
+constexpr Direction opposite(Direction d) { return d == Direction::Upstream ? Direction::Downstream : Direction::Upstream; }
+
 constexpr int index_of(Direction d) { return d == Direction::Upstream ? 0 : 1; }
 
 // The API accepts the stream name in any letter case ("UpStream" acts as upstream).

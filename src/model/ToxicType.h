@@ -1,42 +1,73 @@
 #pragma once
-// The catalogue of toxic types: their names, attributes and value rules.
-#include <cstdint>
+// A toxic type and the catalogue of all of them. Each type lives in one file
+// under src/toxics/types/: it declares its name, its attributes and the stage
+// that does its work on a connection, with FAULTLINE_TOXIC_TYPE. CMake finds
+// the files and lists them in a generated source, so adding a type touches
+// that file (and its test) only.
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "model/Attribute.h"
 
 namespace faultline {
 
-enum class ToxicKind { Latency, Bandwidth, SlowClose, Timeout, ResetPeer, Slicer, LimitData, Noop };
+class ToxicStage;
+class ToxicChain;
+struct ToxicConfig;
+struct ConnectionInfo;
 
-// One integer attribute of a toxic type and the values it accepts. Every
-// range is one the arithmetic behind the attribute survives (durations stay
-// far from the 292 years a nanosecond clock can hold, rates leave room for
-// byte counts times 10^6), so no accepted value can overflow, divide by zero
-// or spin.
-struct AttributeInfo {
-  std::string_view name;  // JSON key
-  int64_t min;
-  int64_t max;
-  std::string_view unit;      // "ms", "KB/s", "bytes", "us"
-  std::string_view negative;  // what a negative value means, when one is allowed
+// What a toxic type may decide when a client connects, before faultline
+// connects upstream (toxics that drop or slow accepts).
+enum class AcceptVerdict { Proceed, Refuse /* RST to the client */, Close /* FIN to the client */ };
+
+struct ToxicType {
+  std::string name;       // as in the API: "latency", "slow_close", ...
+  std::string go_struct;  // used in Go-style decode errors: "LatencyToxic"
+  std::string help;       // one line: what it does
+  std::vector<AttributeSchema> attributes;  // in JSON key order
+  // Makes the stage that works on one direction of one connection.
+  std::function<std::unique_ptr<ToxicStage>(ToxicChain&, std::shared_ptr<const ToxicConfig>)> make_stage;
+  // Optional: consulted when a client connects, before the upstream is dialled.
+  std::function<AcceptVerdict(const ToxicConfig&, const ConnectionInfo&, uint64_t draw)> on_accept;
+
+  const AttributeSchema* find_attribute(std::string_view key) const;
+  std::vector<AttributeValue> defaults() const;
+
+  // Adds an attribute; `key` must be the constant the stage reads it with.
+  template <AttributeType T>
+  ToxicType& attribute(AttributeKey<T> key, AttributeSchema schema) {
+    add_attribute(key.index, key.name, T, std::move(schema));
+    return *this;
+  }
+  template <class Stage>
+  ToxicType& stage() {
+    make_stage = [](ToxicChain& chain, std::shared_ptr<const ToxicConfig> config) -> std::unique_ptr<ToxicStage> {
+      return std::make_unique<Stage>(chain, std::move(config));
+    };
+    return *this;
+  }
+
+ private:
+  void add_attribute(size_t index, std::string_view key_name, AttributeType key_type, AttributeSchema schema);
 };
 
-struct ToxicTypeInfo {
-  ToxicKind kind;
-  std::string_view name;         // as in the API: "latency", "slow_close", ...
-  std::string_view go_struct;    // used in Go-style decode errors: "LatencyToxic"
-  std::span<const AttributeInfo> attributes;  // JSON key order
-};
+// Every registered type, sorted by name. Throws std::logic_error at first use
+// when a type is declared wrongly (a key out of place, a duplicate name).
+std::span<const ToxicType> all_toxic_types();
+const ToxicType* find_toxic_type(std::string_view name);
+const ToxicType& noop_toxic_type();
 
-std::optional<ToxicKind> parse_toxic_kind(std::string_view name);
-const ToxicTypeInfo& toxic_type_info(ToxicKind kind);
-std::span<const ToxicTypeInfo> all_toxic_types();
-const AttributeInfo* find_attribute(ToxicKind kind, std::string_view key);
-
-// Checks one attribute value. Returns an error message naming the toxic type,
-// the attribute, the value and the allowed range, or nothing when it is fine.
-std::optional<std::string> check_toxic_attribute(ToxicKind kind, std::string_view key, int64_t value);
+// The markdown table of a type's attributes, as docs/toxics.md shows it (a
+// test checks the docs against it).
+std::string attribute_table_markdown(const ToxicType& type);
 
 }  // namespace faultline
+
+// Defines the function that builds one toxic type, inside namespace faultline. `Id` must be the file's
+// name without ".cpp" (CMake derives the registration from it).
+#define FAULTLINE_TOXIC_TYPE(Id) ::faultline::ToxicType faultline_define_##Id()

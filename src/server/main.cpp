@@ -20,7 +20,6 @@
 #include "log/Log.h"
 #include "metrics/ApiStats.h"
 #include "metrics/Metrics.h"
-#include "model/ApiError.h"
 #include "server/GoFlags.h"
 
 #ifndef FAULTLINE_VERSION
@@ -170,7 +169,7 @@ int run(int argc, char** argv) {
     const PopulateEntry& entry = config.proxies[i];
     try {
       registry.populate({entry});
-    } catch (const ApiError& e) {
+    } catch (const ControlError& e) {
       return fail(fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}",
                               o.config, i + 1, entry.spec.name, entry.spec.listen, e.what()));
     }

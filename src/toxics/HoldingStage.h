@@ -24,7 +24,7 @@ class HoldingStage : public ToxicStage {
   void stop() override {
     timers().cancel(timer_);
     while (!queue_.empty()) release(queue_.front().length);
-    owner().chain_released();
+    context().chain_released();
     pass_eof_if_drained();
   }
 

@@ -8,7 +8,7 @@ ToxicStage::ToxicStage(ToxicChain& chain, ToxicConfigPtr config) : chain_(chain)
 
 void ToxicStage::pass(Chunk chunk) { chain_.deliver(chain_.index_of(this) + 1, std::move(chunk)); }
 void ToxicStage::pass_eof() { chain_.deliver_eof(chain_.index_of(this) + 1); }
-ChainOwner& ToxicStage::owner() { return chain_.owner(); }
+ToxicContext& ToxicStage::context() { return chain_.context(); }
 
 ToxicChain::~ToxicChain() = default;
 
@@ -20,13 +20,13 @@ size_t ToxicChain::index_of(const ToxicStage* stage) const {
 
 void ToxicChain::deliver(size_t index, Chunk chunk) {
   while (index < stages_.size() && !stages_[index]->active_) ++index;
-  if (index >= stages_.size()) owner_.chain_output(std::move(chunk));
+  if (index >= stages_.size()) context_.chain_output(std::move(chunk));
   else stages_[index]->on_chunk(std::move(chunk));
 }
 
 void ToxicChain::deliver_eof(size_t index) {
   while (index < stages_.size() && !stages_[index]->active_) ++index;
-  if (index >= stages_.size()) owner_.chain_output_eof();
+  if (index >= stages_.size()) context_.chain_output_eof();
   else stages_[index]->on_eof();
 }
 
@@ -45,16 +45,14 @@ size_t ToxicChain::held_bytes() const {
   return total;
 }
 
-void ToxicChain::draw_toxicity(ToxicStage& stage) {
+void ToxicChain::decide_activity(ToxicStage& stage) {
   const ToxicConfig& cfg = stage.config();
-  const uint64_t seed = owner_.random_seed(cfg);
-  stage.rng_.reseed(seed);
   const float toxicity = cfg.spec.toxicity;
-  // 0 never applies and 1 always does, exactly; in between, a fair draw.
-  stage.active_ = toxicity >= 1.0f || (toxicity > 0.0f && Rng(seed ^ 0x70C1C17ULL).unit() < toxicity);
+  // 0 never applies and 1 always does, exactly; in between, the connection's draw decides.
+  stage.active_ = toxicity >= 1.0f || (toxicity > 0.0f && stage.draw_ < toxicity);
   if (stage.active_) {
     cfg.activations->fetch_add(1, std::memory_order_relaxed);
-    owner_.chaos_event("toxic applied", cfg);
+    context_.chaos_event(ChaosEventKind::ToxicApplied, cfg);
   }
 }
 
@@ -74,10 +72,10 @@ void ToxicChain::apply(const ToxicChainConfig& toxics) {
   for (auto& stage : stages_) {
     auto cfg = *std::find_if(toxics.begin(), toxics.end(), [&](const auto& t) { return t->id == stage->config().id; });
     if (stage->config_ == cfg) continue;
-    const bool redraw = stage->config_->toxicity_generation != cfg->toxicity_generation;
+    const bool toxicity_set = stage->config_->toxicity_generation != cfg->toxicity_generation;
     stage->config_ = cfg;
     const bool was_active = stage->active_;
-    if (redraw) draw_toxicity(*stage);
+    if (toxicity_set) decide_activity(*stage);
     if (was_active && !stage->active_) {
       stage->active_ = true;  // while it lets go of what it holds
       stage->stop();
@@ -93,11 +91,15 @@ void ToxicChain::apply(const ToxicChainConfig& toxics) {
   for (const auto& cfg : toxics) {
     const bool exists = std::any_of(stages_.begin(), stages_.end(), [&](const auto& s) { return s->config().id == cfg->id; });
     if (exists) continue;
-    stages_.push_back(make_toxic_stage(*this, cfg));
-    fresh.push_back(stages_.back().get());
+    stages_.push_back(cfg->spec.toxic_type().make_stage(*this, cfg));
+    ToxicStage& stage = *stages_.back();
+    const uint64_t seed = context_.random_seed(*cfg);
+    stage.rng_.reseed(seed);
+    stage.draw_ = Rng(seed ^ 0x70C1C17ULL).unit();
+    fresh.push_back(&stage);
   }
   for (ToxicStage* stage : fresh) {
-    draw_toxicity(*stage);
+    decide_activity(*stage);
     if (stage->active_) stage->start();
   }
 }

@@ -12,7 +12,7 @@ namespace faultline {
 
 struct ToxicConfig {
   uint64_t id = 0;                  // the same for every snapshot of one toxic
-  uint64_t toxicity_generation = 0; // changes when toxicity is set: connections draw again
+  uint64_t toxicity_generation = 0; // changes when toxicity is set: connections compare their draw again
   ToxicSpec spec;
   // Connections this toxic has applied to (shared by all its snapshots, for /metrics).
   std::shared_ptr<std::atomic<uint64_t>> activations = std::make_shared<std::atomic<uint64_t>>(0);
@@ -20,5 +20,19 @@ struct ToxicConfig {
 
 using ToxicConfigPtr = std::shared_ptr<const ToxicConfig>;
 using ToxicChainConfig = std::vector<ToxicConfigPtr>;
+
+}  // namespace faultline
+
+namespace faultline {
+
+// Both directions' toxics of one proxy, as one versioned step: a batch of
+// changes reaches every connection at once, and a loop never goes back to an
+// older version.
+struct ToxicSnapshot {
+  uint64_t version = 0;
+  ToxicChainConfig chains[2];  // by index_of(Direction)
+  const ToxicChainConfig& chain(Direction d) const { return chains[index_of(d)]; }
+};
+using ToxicSnapshotPtr = std::shared_ptr<const ToxicSnapshot>;
 
 }  // namespace faultline

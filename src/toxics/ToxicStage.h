@@ -2,40 +2,20 @@
 // One toxic at work on one direction of one connection. Stages form a chain:
 // a chunk read from the source enters the first active stage, each stage
 // passes it on (now, later, cut up, or never) and what leaves the last stage
-// is written to the destination. A stage never touches sockets itself.
+// is written to the destination. A stage never touches sockets itself: all it
+// sees of the connection is its ToxicContext.
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
+#include <memory>
 
-#include "engine/EventLoop.h"
 #include "toxics/Chunk.h"
 #include "toxics/ToxicConfig.h"
+#include "toxics/ToxicContext.h"
 #include "util/Random.h"
 
 namespace faultline {
 
 class ToxicChain;
-
-// What a chain needs from the connection direction that runs it.
-class ChainOwner {
- public:
-  virtual EventLoop& loop() = 0;
-  virtual void chain_output(Chunk chunk) = 0;  // bytes for the destination
-  virtual void chain_output_eof() = 0;         // the source's end, after all its bytes
-  virtual void chain_released() = 0;           // held bytes were let go: reading may resume
-  virtual void close_connection(bool reset) = 0;   // whole connection: FIN, or RST when `reset`
-  virtual void close_after_output_written() = 0;   // FIN once what was output is written
-  // Chunks output but not yet written. A toxic that makes many small pieces
-  // waits while this is high, so a blocked destination cannot make the
-  // queue grow without bound; it is told when the queue has emptied.
-  virtual size_t output_backlog() const = 0;
-  virtual uint64_t random_seed(const ToxicConfig& toxic) = 0;  // per connection and toxic
-  // Logs a fault the toxic caused on this connection ("toxic applied", "reset sent", ...).
-  virtual void chaos_event(std::string_view what, const ToxicConfig& toxic) = 0;
-
- protected:
-  ~ChainOwner() = default;
-};
 
 class ToxicStage {
  public:
@@ -60,16 +40,21 @@ class ToxicStage {
  protected:
   void pass(Chunk chunk);
   void pass_eof();
-  ChainOwner& owner();
-  EventLoop& loop() { return owner().loop(); }
-  TimerQueue& timers() { return loop().timers(); }
+  ToxicContext& context();
+  TimePoint now() { return context().now(); }
+  TimerQueue& timers() { return context().timers(); }
   Rng& rng() { return rng_; }
+  void event(ChaosEventKind kind) { context().chaos_event(kind, config()); }
+  // This toxic's attribute, read through the key its file declares.
+  template <AttributeType T>
+  const typename AttributeKey<T>::value_type& attribute(AttributeKey<T> key) const { return spec().get(key); }
 
  private:
   friend class ToxicChain;
   ToxicChain& chain_;
   ToxicConfigPtr config_;
   bool active_ = false;
+  double draw_ = 0;  // this connection's toxicity draw, in [0, 1)
   Rng rng_;
 };
 

@@ -25,7 +25,7 @@ TEST(ConfigFile, JsonWithToxics) {
   EXPECT_TRUE(c.proxies[0].spec.enabled);
   ASSERT_EQ(c.proxies[0].toxics.size(), 2u);
   EXPECT_EQ(c.proxies[0].toxics[0].name, "latency_downstream");
-  EXPECT_EQ(c.proxies[0].toxics[0].attribute("latency"), 100);
+  EXPECT_EQ(c.proxies[0].toxics[0].integer("latency"), 100);
   EXPECT_EQ(c.proxies[0].toxics[1].direction, Direction::Upstream);
 }
 
@@ -42,7 +42,7 @@ TEST(ConfigFile, YamlIsTheSameDocument) {
                              "x.yaml", true);
   ASSERT_EQ(c.proxies.size(), 1u);
   EXPECT_FALSE(c.proxies[0].spec.enabled);
-  EXPECT_EQ(c.proxies[0].toxics[0].attribute("rate"), 100);
+  EXPECT_EQ(c.proxies[0].toxics[0].integer("rate"), 100);
 }
 
 TEST(ConfigFile, ErrorsNameEntryFieldValueAndWhatIsAllowed) {

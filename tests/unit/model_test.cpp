@@ -3,6 +3,8 @@
 #include "model/Direction.h"
 #include "model/ToxicType.h"
 
+#include <optional>
+
 namespace faultline {
 
 TEST(Direction, ParsedInAnyLetterCase) {
@@ -16,7 +18,7 @@ TEST(Direction, ParsedInAnyLetterCase) {
 TEST(ToxicType, EveryToxiproxyTypeWithItsAttributesInOrder) {
   auto attrs = [](const char* name) {
     std::string joined;
-    for (const auto& a : toxic_type_info(*parse_toxic_kind(name)).attributes) joined += std::string(a.name) + ",";
+    for (const auto& a : find_toxic_type(name)->attributes) joined += a.name + ",";
     return joined;
   };
   EXPECT_EQ(attrs("latency"), "latency,jitter,");
@@ -27,19 +29,25 @@ TEST(ToxicType, EveryToxiproxyTypeWithItsAttributesInOrder) {
   EXPECT_EQ(attrs("slicer"), "average_size,size_variation,delay,");
   EXPECT_EQ(attrs("limit_data"), "bytes,");
   EXPECT_EQ(attrs("noop"), "");
-  EXPECT_FALSE(parse_toxic_kind("down").has_value());
-  EXPECT_FALSE(parse_toxic_kind("Latency").has_value()) << "type names are case-sensitive";
+  EXPECT_EQ(find_toxic_type("down"), nullptr);
+  EXPECT_EQ(find_toxic_type("Latency"), nullptr) << "type names are case-sensitive";
 }
 
+namespace {
+std::optional<std::string> check(const char* type, const char* attribute, int64_t value) {
+  return find_toxic_type(type)->find_attribute(attribute)->check(type, AttributeValue(value));
+}
+}  // namespace
+
 TEST(ToxicType, NegativeRatesAndSlicesAreRefusedWithTheAttributeNamed) {
-  auto problem = check_toxic_attribute(ToxicKind::Bandwidth, "rate", -5);
+  auto problem = check("bandwidth", "rate", -5);
   ASSERT_TRUE(problem.has_value());
   EXPECT_NE(problem->find("rate"), std::string::npos);
   EXPECT_NE(problem->find("-5"), std::string::npos);
-  EXPECT_TRUE(check_toxic_attribute(ToxicKind::Slicer, "average_size", -1).has_value());
-  EXPECT_TRUE(check_toxic_attribute(ToxicKind::Slicer, "delay", -1).has_value());
-  EXPECT_FALSE(check_toxic_attribute(ToxicKind::Bandwidth, "rate", 0).has_value()) << "0 holds the direction (D7)";
-  EXPECT_FALSE(check_toxic_attribute(ToxicKind::Latency, "latency", -10).has_value()) << "negative latency means none";
+  EXPECT_TRUE(check("slicer", "average_size", -1).has_value());
+  EXPECT_TRUE(check("slicer", "delay", -1).has_value());
+  EXPECT_FALSE(check("bandwidth", "rate", 0).has_value()) << "0 holds the direction (D7)";
+  EXPECT_FALSE(check("latency", "latency", -10).has_value()) << "negative latency means none";
 }
 
 }  // namespace faultline

@@ -3,10 +3,14 @@
 // reordered: a chunk whose draw would let it overtake the one before waits for it.
 #include <deque>
 
-#include "toxics/ToxicStages.h"
+#include "toxics/AttributeRanges.h"
+#include "toxics/ToxicChain.h"
 
 namespace faultline {
 namespace {
+
+constexpr IntegerKey kLatency{0, "latency"};
+constexpr IntegerKey kJitter{1, "jitter"};
 
 class LatencyStage final : public ToxicStage {
  public:
@@ -15,7 +19,7 @@ class LatencyStage final : public ToxicStage {
   }
 
   void on_chunk(Chunk chunk) override {
-    const TimePoint now = loop().now();
+    const TimePoint now = this->now();
     Held held{std::move(chunk), now, draw_jitter()};
     held_bytes_ += held.chunk.length;
     queue_.push_back(std::move(held));
@@ -51,7 +55,7 @@ class LatencyStage final : public ToxicStage {
   };
 
   Nanos draw_jitter() {
-    const int64_t jitter_ms = spec().attribute("jitter");
+    const int64_t jitter_ms = attribute(kJitter);
     if (jitter_ms <= 0) return Nanos(0);
     // Uniform in [-jitter, +jitter), at microsecond resolution.
     const int64_t span_us = 2 * jitter_ms * 1000;
@@ -60,7 +64,7 @@ class LatencyStage final : public ToxicStage {
   }
 
   TimePoint release_time(const Held& h) const {
-    const Nanos delay = Millis(spec().attribute("latency")) + h.jitter;
+    const Nanos delay = Millis(attribute(kLatency)) + h.jitter;
     return delay > Nanos(0) ? h.received + delay : h.received;
   }
 
@@ -74,11 +78,11 @@ class LatencyStage final : public ToxicStage {
     queue_.pop_front();
     held_bytes_ -= h.chunk.length;
     pass(std::move(h.chunk));
-    owner().chain_released();
+    context().chain_released();
   }
 
   void release_due() {
-    const TimePoint now = loop().now();
+    const TimePoint now = this->now();
     while (!queue_.empty() && std::max(release_time(queue_.front()), last_release_) <= now) {
       last_release_ = std::max(release_time(queue_.front()), last_release_);
       pop_and_pass();
@@ -99,8 +103,14 @@ class LatencyStage final : public ToxicStage {
 
 }  // namespace
 
-std::unique_ptr<ToxicStage> make_latency_stage(ToxicChain& chain, ToxicConfigPtr config) {
-  return std::make_unique<LatencyStage>(chain, std::move(config));
+FAULTLINE_TOXIC_TYPE(LatencyToxic) {
+  using namespace ranges;
+  ToxicType type{"latency", "LatencyToxic", "Delays every chunk of data by latency ± jitter, keeping their order.", {}, {}, {}};
+  type.attribute(kLatency, integer_attribute("latency", -kYearMs, kYearMs, "ms", "delay added to every chunk of data"))
+      .attribute(kJitter, integer_attribute("jitter", -kYearMs, kYearMs, "ms",
+                                            "random spread: each chunk gets latency plus a value drawn uniformly from [-jitter, +jitter)"));
+  for (auto& a : type.attributes) a.negative = kNoneWhenNegative;
+  return type.stage<LatencyStage>();
 }
 
 }  // namespace faultline

@@ -1,9 +1,12 @@
 // slow_close: data passes untouched; the end of the stream (EOF) is passed on
 // `delay` ms after the source ended.
-#include "toxics/ToxicStages.h"
+#include "toxics/AttributeRanges.h"
+#include "toxics/ToxicChain.h"
 
 namespace faultline {
 namespace {
+
+constexpr IntegerKey kDelay{0, "delay"};
 
 class SlowCloseStage final : public ToxicStage {
  public:
@@ -13,9 +16,9 @@ class SlowCloseStage final : public ToxicStage {
   ~SlowCloseStage() override { timers().cancel(timer_); }
 
   void on_eof() override {
-    const int64_t delay = spec().attribute("delay");
+    const int64_t delay = attribute(kDelay);
     if (delay <= 0) pass_eof();
-    else timers().arm(timer_, loop().now() + Millis(delay));
+    else timers().arm(timer_, now() + Millis(delay));
   }
 
   void stop() override {
@@ -30,8 +33,12 @@ class SlowCloseStage final : public ToxicStage {
 
 }  // namespace
 
-std::unique_ptr<ToxicStage> make_slow_close_stage(ToxicChain& chain, ToxicConfigPtr config) {
-  return std::make_unique<SlowCloseStage>(chain, std::move(config));
+FAULTLINE_TOXIC_TYPE(SlowCloseToxic) {
+  using namespace ranges;
+  ToxicType type{"slow_close", "SlowCloseToxic", "Passes data untouched but delays the end of the stream.", {}, {}, {}};
+  type.attribute(kDelay, integer_attribute("delay", -kYearMs, kYearMs, "ms", "how long after the source ended the end is passed on"));
+  type.attributes.back().negative = kNoneWhenNegative;
+  return type.stage<SlowCloseStage>();
 }
 
 }  // namespace faultline

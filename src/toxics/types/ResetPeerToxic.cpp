@@ -5,23 +5,26 @@
 // When the toxic stops acting before it fired (removed, or its toxicity set
 // to 0) and it swallowed bytes meanwhile, the connection is reset then: the
 // stream has a hole, and carrying on would hand the peer corrupt data.
-#include "toxics/ToxicStages.h"
+#include "toxics/AttributeRanges.h"
+#include "toxics/ToxicChain.h"
 
 namespace faultline {
 namespace {
+
+constexpr IntegerKey kTimeout{0, "timeout"};
 
 class ResetPeerStage final : public ToxicStage {
  public:
   ResetPeerStage(ToxicChain& chain, ToxicConfigPtr config) : ToxicStage(chain, std::move(config)) {
     timer_.set_callback([this] {
-      owner().chaos_event("reset sent", this->config());
-      owner().close_connection(true);
+      event(ChaosEventKind::ResetSent);
+      context().close_connection(true);
     });
   }
   ~ResetPeerStage() override { timers().cancel(timer_); }
 
   void start() override {
-    started_at_ = loop().now();
+    started_at_ = now();
     arm();
   }
   void reconfigured() override { arm(); }
@@ -29,13 +32,13 @@ class ResetPeerStage final : public ToxicStage {
   void stop() override {
     timers().cancel(timer_);
     if (swallowed_ == 0) return;
-    owner().chaos_event("reset sent on removal", this->config());
-    owner().close_connection(true);
+    event(ChaosEventKind::ResetOnRemoval);
+    context().close_connection(true);
   }
 
  private:
   void arm() {
-    const int64_t timeout = std::max<int64_t>(0, spec().attribute("timeout"));
+    const int64_t timeout = std::max<int64_t>(0, attribute(kTimeout));
     timers().arm(timer_, started_at_ + Millis(timeout));
   }
 
@@ -46,8 +49,13 @@ class ResetPeerStage final : public ToxicStage {
 
 }  // namespace
 
-std::unique_ptr<ToxicStage> make_reset_peer_stage(ToxicChain& chain, ToxicConfigPtr config) {
-  return std::make_unique<ResetPeerStage>(chain, std::move(config));
+FAULTLINE_TOXIC_TYPE(ResetPeerToxic) {
+  using namespace ranges;
+  ToxicType type{"reset_peer", "ResetToxic", "Swallows the data, then resets both sides (RST) after timeout ms.", {}, {}, {}};
+  type.attribute(kTimeout, integer_attribute("timeout", -kYearMs, kYearMs, "ms",
+                                             "time from the toxic taking effect to the reset; 0 or less resets at once"));
+  type.attributes.back().negative = kNoneWhenNegative;
+  return type.stage<ResetPeerStage>();
 }
 
 }  // namespace faultline

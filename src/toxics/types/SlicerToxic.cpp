@@ -11,10 +11,15 @@
 #include <algorithm>
 
 #include "toxics/HoldingStage.h"
-#include "toxics/ToxicStages.h"
+#include "toxics/AttributeRanges.h"
+#include "toxics/ToxicChain.h"
 
 namespace faultline {
 namespace {
+
+constexpr IntegerKey kAverageSize{0, "average_size"};
+constexpr IntegerKey kSizeVariation{1, "size_variation"};
+constexpr IntegerKey kDelay{2, "delay"};
 
 // Pieces that may wait to be written before the slicer pauses; also the most
 // it cuts in one go when there is no delay, so other connections get a turn.
@@ -38,9 +43,9 @@ class SlicerStage final : public HoldingStage {
 
   // The next piece's size: average ± variation, never more than what is left.
   size_t next_piece(size_t available) {
-    const int64_t average = spec().attribute("average_size");
+    const int64_t average = attribute(kAverageSize);
     if (average <= 0) return available;  // unsliced
-    const int64_t variation = std::clamp<int64_t>(spec().attribute("size_variation"), 0, average - 1);
+    const int64_t variation = std::clamp<int64_t>(attribute(kSizeVariation), 0, average - 1);
     int64_t size = average;
     if (variation > 0) size += static_cast<int64_t>(rng().below(static_cast<uint64_t>(2 * variation + 1))) - variation;
     return std::min(available, static_cast<size_t>(std::max<int64_t>(1, size)));
@@ -48,12 +53,12 @@ class SlicerStage final : public HoldingStage {
 
   // Each piece is followed by the delay (so is the last: the next chunk waits too).
   void send_due() {
-    const Micros delay(std::max<int64_t>(0, spec().attribute("delay")));
-    const TimePoint now = loop().now();
+    const Micros delay(std::max<int64_t>(0, attribute(kDelay)));
+    const TimePoint now = this->now();
     bool released = false;
     size_t cut = 0;
     while (holding() && next_send_ <= now) {
-      if (owner().output_backlog() >= kMaxBacklog) break;  // output_drained() resumes
+      if (context().output_backlog() >= kMaxBacklog) break;  // output_drained() resumes
       if (delay.count() == 0 && cut == kMaxBacklog) {
         wake_at(now);  // the rest in the next round
         break;
@@ -63,7 +68,7 @@ class SlicerStage final : public HoldingStage {
       ++cut;
       if (delay.count() > 0) next_send_ = now + delay;
     }
-    if (released) owner().chain_released();
+    if (released) context().chain_released();
     if (holding()) {
       if (next_send_ > now) wake_at(next_send_);
     } else {
@@ -76,8 +81,14 @@ class SlicerStage final : public HoldingStage {
 
 }  // namespace
 
-std::unique_ptr<ToxicStage> make_slicer_stage(ToxicChain& chain, ToxicConfigPtr config) {
-  return std::make_unique<SlicerStage>(chain, std::move(config));
+FAULTLINE_TOXIC_TYPE(SlicerToxic) {
+  using namespace ranges;
+  ToxicType type{"slicer", "SlicerToxic", "Cuts the data into small pieces sent one by one, delay us apart.", {}, {}, {}};
+  type.attribute(kAverageSize, integer_attribute("average_size", 0, 1LL << 30, "bytes", "mean piece size; 0 passes chunks unsliced"))
+      .attribute(kSizeVariation, integer_attribute("size_variation", 0, 1LL << 30, "bytes",
+                                                   "pieces vary by up to this much (kept below average_size)"))
+      .attribute(kDelay, integer_attribute("delay", 0, kYearMs * 1000, "us", "pause after each piece"));
+  return type.stage<SlicerStage>();
 }
 
 }  // namespace faultline

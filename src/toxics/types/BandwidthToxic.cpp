@@ -3,10 +3,13 @@
 // for the time the piece is worth at that rate; pieces are at most 100 ms of
 // data. Rate 0 holds everything until the toxic goes away (D7).
 #include "toxics/HoldingStage.h"
-#include "toxics/ToxicStages.h"
+#include "toxics/AttributeRanges.h"
+#include "toxics/ToxicChain.h"
 
 namespace faultline {
 namespace {
+
+constexpr IntegerKey kRate{0, "rate"};
 
 class BandwidthStage final : public HoldingStage {
  public:
@@ -19,18 +22,18 @@ class BandwidthStage final : public HoldingStage {
 
   void reconfigured() override {
     cancel_wake();
-    next_send_ = loop().now();
+    next_send_ = now();
     send_due();
   }
 
  private:
-  int64_t rate() const { return spec().attribute("rate"); }  // bytes per millisecond
+  int64_t rate() const { return attribute(kRate); }  // bytes per millisecond
 
   void on_timer() override { send_due(); }
 
   void send_due() {
     if (rate() <= 0) return;  // held until the toxic changes or goes away
-    const TimePoint now = loop().now();
+    const TimePoint now = this->now();
     // An idle link earns no credit: pacing restarts from now.
     if (next_send_ < now - Millis(1)) next_send_ = now;
     const size_t max_piece = static_cast<size_t>(rate()) * 100;  // 100 ms worth
@@ -42,7 +45,7 @@ class BandwidthStage final : public HoldingStage {
       release(n);
       released = true;
     }
-    if (released) owner().chain_released();
+    if (released) context().chain_released();
     if (holding()) wake_at(next_send_);
     else pass_eof_if_drained();
   }
@@ -52,8 +55,13 @@ class BandwidthStage final : public HoldingStage {
 
 }  // namespace
 
-std::unique_ptr<ToxicStage> make_bandwidth_stage(ToxicChain& chain, ToxicConfigPtr config) {
-  return std::make_unique<BandwidthStage>(chain, std::move(config));
+FAULTLINE_TOXIC_TYPE(BandwidthToxic) {
+  ToxicType type{"bandwidth", "BandwidthToxic", "Paces the data to a rate in KB/s; rate 0 holds everything.", {}, {}, {}};
+  // 100 GB/s is far above what a proxy moves; the pacing arithmetic
+  // (bytes * 10^6 / rate, rate * 100) stays exact well past it.
+  type.attribute(kRate, integer_attribute("rate", 0, 100'000'000, "KB/s",
+                                          "data rate (1 KB = 1000 bytes); 0 holds all data until the toxic changes or goes"));
+  return type.stage<BandwidthStage>();
 }
 
 }  // namespace faultline

@@ -1,0 +1,44 @@
+#pragma once
+// A fault a toxic caused on a connection, as data: logs, metrics and (later)
+// the event stream all read the same record instead of parsing log text.
+#include <cstdint>
+#include <string_view>
+
+#include "engine/Clock.h"
+#include "model/Direction.h"
+
+namespace faultline {
+
+enum class ChaosEventKind : uint8_t {
+  ToxicApplied,        // a toxic began to act on a connection
+  TimeoutFired,        // timeout closed the connection
+  ResetSent,           // reset_peer sent RSTs
+  ResetOnRemoval,      // a swallowing toxic went away: the stream has a hole, so RST
+  DataLimitReached,    // limit_data closed the connection
+  ConnectionRefused,   // a toxic refused the client at accept
+};
+inline constexpr size_t kChaosEventKinds = 6;
+
+constexpr std::string_view describe(ChaosEventKind kind) {
+  switch (kind) {
+    case ChaosEventKind::ToxicApplied: return "toxic applied";
+    case ChaosEventKind::TimeoutFired: return "timeout fired";
+    case ChaosEventKind::ResetSent: return "reset sent";
+    case ChaosEventKind::ResetOnRemoval: return "reset sent on removal";
+    case ChaosEventKind::DataLimitReached: return "data limit reached";
+    case ChaosEventKind::ConnectionRefused: return "connection refused";
+  }
+  return "?";
+}
+
+struct ChaosEvent {
+  ChaosEventKind kind;
+  TimePoint when;
+  std::string_view proxy;
+  uint64_t connection;  // the proxy's connection number
+  std::string_view toxic;
+  std::string_view toxic_type;
+  Direction direction;
+};
+
+}  // namespace faultline
