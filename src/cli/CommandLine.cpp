@@ -28,6 +28,7 @@ struct Invocation {
   std::string proxy, name, listen, upstream, type, value, timeout, jitter, direction, shell;
   std::optional<double> toxicity;
   std::vector<std::string> attributes;
+  bool markdown = false;
   bool up_flag = false, down_flag = false;
 };
 
@@ -97,7 +98,7 @@ void add_toxic_commands(CLI::App& app, Invocation& in) {
   auto* add = command(*toxic, "add", "Add a toxic to a proxy",
                       "faultline toxic add redis -t latency -a latency=1000 -a jitter=50 --upstream", {"a"});
   add->add_option("proxy", in.proxy, "Proxy name")->required();
-  add->add_option("-t,--type", in.type, "Toxic type (latency, bandwidth, timeout, ...)")->required();
+  add->add_option("-t,--type", in.type, "Toxic type: " + toxic_type_names() + " (see: faultline toxic types)")->required();
   add->add_option("-n,--toxicName", in.name, "Toxic name (default TYPE_STREAM)");
   add_toxic_options(add, in);
   auto* up = add->add_flag("-u,--upstream", in.up_flag, "Apply to data from the client to the upstream");
@@ -123,6 +124,11 @@ void add_toxic_commands(CLI::App& app, Invocation& in) {
   remove->add_option("proxy", in.proxy, "Proxy name")->required();
   remove->add_option("-n,--toxicName", in.name, "Toxic name")->required();
   remove->callback([&] { in.action = [&](Context& ctx) { remove_toxic(ctx, in.proxy, in.name); }; });
+
+  auto* types = command(*toxic, "types", "List the toxic types and their attributes (no server needed)",
+                        "faultline toxic types", {});
+  types->add_flag("--markdown", in.markdown, "Print markdown tables, as in docs/toxics.md");
+  types->callback([&] { in.action = [&](Context&) { print_toxic_types(in.markdown); }; });
 
   auto* list = command(*toxic, "list", "List a proxy's toxics", "faultline toxic list redis --json", {"ls"});
   list->add_option("proxy", in.proxy, "Proxy name")->required();

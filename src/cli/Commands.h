@@ -33,6 +33,10 @@ void create_proxy(Context& ctx, const std::string& name, const std::string& list
 void toggle_proxy(Context& ctx, const std::string& name);
 void delete_proxy(Context& ctx, const std::string& name);
 
+// Lists the toxic types and their attributes (tab-separated, or markdown tables).
+void print_toxic_types(bool markdown);
+std::string toxic_type_names();  // "bandwidth, latency, ..."
+
 // GET /proxies/NAME; a refusal becomes "Failed to retrieve proxy NAME: ...".
 Proxy fetch_proxy(Context& ctx, const std::string& name);
 // `GET /proxies` as sent by the server; one-line error when it fails.

@@ -3,6 +3,10 @@
 // line when not on a terminal), so they are always current.
 #include "cli/Completion.h"
 
+#include <utility>
+
+#include "model/ToxicType.h"
+
 namespace faultline::cli {
 namespace {
 
@@ -26,7 +30,8 @@ _faultline() {
 
   case "$prev" in
     -h|--host) return ;;
-    -t|--type) COMPREPLY=($(compgen -W "latency bandwidth slow_close timeout reset_peer slicer limit_data noop" -- "$cur")); return ;;
+    -t|--type) COMPREPLY=($(compgen -W "@TOXIC_TYPES@" -- "$cur")); return ;;
+    -a|--attribute) compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W "@TOXIC_ATTRIBUTES@" -- "$cur")); return ;;
     --direction) COMPREPLY=($(compgen -W "up down both" -- "$cur")); return ;;
   esac
 
@@ -41,7 +46,7 @@ _faultline() {
     timeout|reset-peer|bandwidth) flags="--direction --toxicity --help" ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return ;;
     toxic|t)
-      if [[ -z "$sub" ]]; then COMPREPLY=($(compgen -W "add update remove list" -- "$cur")); return; fi
+      if [[ -z "$sub" ]]; then COMPREPLY=($(compgen -W "add update remove list types" -- "$cur")); return; fi
       case "$sub" in
         add|a) flags="--type --toxicName --toxicity --attribute --upstream --downstream --json --help" ;;
         update|u) flags="--toxicName --toxicity --attribute --json --help" ;;
@@ -90,13 +95,13 @@ _faultline() {
       case $words[1] in
         toxic|t)
           if (( CURRENT == 2 )); then
-            _values 'toxic command' add update remove list
+            _values 'toxic command' add update remove list types
           else
             _arguments \
-              '(-t --type)'{-t,--type}'[toxic type]:type:(latency bandwidth slow_close timeout reset_peer slicer limit_data noop)' \
+              '(-t --type)'{-t,--type}'[toxic type]:type:(@TOXIC_TYPES@)' \
               '(-n --toxicName)'{-n,--toxicName}'[toxic name]:name:' \
               '--toxicity[probability 0..1]:toxicity:' \
-              '*'{-a,--attribute}'[key=value]:attribute:' \
+              '*'{-a,--attribute}'[key=value]:attribute:(@TOXIC_ATTRIBUTES@)' \
               '(-u --upstream -d --downstream)'{-u,--upstream}'[upstream]' \
               '(-u --upstream -d --downstream)'{-d,--downstream}'[downstream]' \
               '--json[print the API JSON]' \
@@ -118,11 +123,25 @@ _faultline() {
 compdef _faultline faultline
 )ZSH";
 
+// The toxic types and their attribute names come from the schema, so a new
+// toxic type completes without touching this file.
+std::string with_toxic_words(std::string script) {
+  std::string types, attributes;
+  for (const auto& type : all_toxic_types()) {
+    types += (types.empty() ? "" : " ") + type.name;
+    for (const auto& a : type.attributes)
+      if (attributes.find(a.name + "=") == std::string::npos) attributes += (attributes.empty() ? "" : " ") + a.name + "=";
+  }
+  for (const auto& [marker, words] : {std::pair<std::string, std::string>{"@TOXIC_TYPES@", types}, {"@TOXIC_ATTRIBUTES@", attributes}})
+    for (size_t at; (at = script.find(marker)) != std::string::npos;) script.replace(at, marker.size(), words);
+  return script;
+}
+
 }  // namespace
 
 std::string completion_script(const std::string& shell) {
-  if (shell == "bash") return kBash;
-  if (shell == "zsh") return kZsh;
+  if (shell == "bash") return with_toxic_words(kBash);
+  if (shell == "zsh") return with_toxic_words(kZsh);
   return "";
 }
 

@@ -60,6 +60,23 @@ void Connection::start() {
   // Toxics take effect when the connection starts, before the upstream answers.
   for (Direction d : kDirections) apply_toxics(d, proxy_.toxics->chain(d));
   if (closed()) return;
+  // They may refuse the client, or make it wait, before anything is dialled.
+  AcceptVerdict verdict = up_.before_connect();
+  const AcceptVerdict down = down_.before_connect();
+  if (down.action > verdict.action || (down.action == verdict.action && down.delay > verdict.delay)) verdict = down;
+  switch (verdict.action) {
+    case AcceptVerdict::Action::Refuse: return close(CloseKind::Reset);
+    case AcceptVerdict::Action::Close: return close(CloseKind::Graceful);
+    case AcceptVerdict::Action::Delay:
+      dial_timer_.set_callback([this] { dial(); });
+      loop().timers().arm(dial_timer_, loop().now() + verdict.delay);
+      return;
+    case AcceptVerdict::Action::Proceed: break;
+  }
+  dial();
+}
+
+void Connection::dial() {
   std::string error;
   const std::string& upstream = proxy_.runtime->upstream;
   auto hp = net::split_host_port(upstream, error);
@@ -251,6 +268,7 @@ void Connection::close(CloseKind kind) {
   state_ = State::Closed;
   loop().timers().cancel(connect_timer_);
   loop().timers().cancel(descriptor_retry_timer_);
+  loop().timers().cancel(dial_timer_);
   alive_.reset();
   for (SocketSide* side : {&client_, &upstream_}) {
     if (side->fd < 0) continue;

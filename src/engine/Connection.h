@@ -61,6 +61,7 @@ class Connection final : public Disposable {
 
   void on_io(bool is_client, uint32_t events);
   bool peer_reset(SocketSide& side);  // closes the connection when the socket has an error
+  void dial();  // resolves the upstream (when a name) and connects
   void connect_next();
   void on_connect_result(int error);
   void on_connected();
@@ -85,6 +86,7 @@ class Connection final : public Disposable {
   std::string last_connect_error_;
   Timer connect_timer_;
   Timer descriptor_retry_timer_;
+  Timer dial_timer_;  // a toxic delays the upstream connect
   uint64_t bytes_received_[2] = {0, 0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late resolver answers
 };

@@ -33,6 +33,7 @@ class Link final : public ToxicContext, public Continuable {
   ~Link();
 
   void apply_toxics(const ToxicChainConfig& toxics);
+  AcceptVerdict before_connect() { return chain_.before_connect(); }
   void pump();            // moves what it can now; asks to be resumed if it stopped early
   void resume() override { pump(); }
   bool finished() const { return destination_shut_; }

@@ -19,11 +19,6 @@ namespace faultline {
 class ToxicStage;
 class ToxicChain;
 struct ToxicConfig;
-struct ConnectionInfo;
-
-// What a toxic type may decide when a client connects, before faultline
-// connects upstream (toxics that drop or slow accepts).
-enum class AcceptVerdict { Proceed, Refuse /* RST to the client */, Close /* FIN to the client */ };
 
 struct ToxicType {
   std::string name;       // as in the API: "latency", "slow_close", ...
@@ -32,8 +27,12 @@ struct ToxicType {
   std::vector<AttributeSchema> attributes;  // in JSON key order
   // Makes the stage that works on one direction of one connection.
   std::function<std::unique_ptr<ToxicStage>(ToxicChain&, std::shared_ptr<const ToxicConfig>)> make_stage;
-  // Optional: consulted when a client connects, before the upstream is dialled.
-  std::function<AcceptVerdict(const ToxicConfig&, const ConnectionInfo&, uint64_t draw)> on_accept;
+
+  static ToxicType define(std::string_view name, std::string_view go_struct, std::string_view help) {
+    ToxicType t;
+    t.name = name, t.go_struct = go_struct, t.help = help;
+    return t;
+  }
 
   const AttributeSchema* find_attribute(std::string_view key) const;
   std::vector<AttributeValue> defaults() const;

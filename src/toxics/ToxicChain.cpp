@@ -30,6 +30,17 @@ void ToxicChain::deliver_eof(size_t index) {
   else stages_[index]->on_eof();
 }
 
+AcceptVerdict ToxicChain::before_connect() {
+  AcceptVerdict verdict;
+  for (auto& stage : stages_) {
+    if (!stage->active_) continue;
+    const AcceptVerdict v = stage->before_connect();
+    if (v.action > verdict.action) verdict = v;
+    else if (v.action == verdict.action && v.delay > verdict.delay) verdict.delay = v.delay;
+  }
+  return verdict;
+}
+
 void ToxicChain::output_drained() {
   for (size_t i = 0; i < stages_.size(); ++i)
     if (stages_[i]->active_) stages_[i]->output_drained();

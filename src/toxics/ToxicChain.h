@@ -27,6 +27,9 @@ class ToxicChain {
   void push(Chunk chunk) { deliver(0, std::move(chunk)); }
   void push_eof() { deliver_eof(0); }
 
+  // Asks the active stages about a new connection; the strongest verdict
+  // wins (Refuse over Close over Delay, the longest delay among delays).
+  AcceptVerdict before_connect();
   void output_drained();  // the owner wrote everything: stages waiting for room go on
   bool has_active_stage() const;
   bool has_stages() const { return !stages_.empty(); }

@@ -17,6 +17,15 @@ namespace faultline {
 
 class ToxicChain;
 
+// What a toxic decides about a new client before faultline dials the
+// upstream (ToxicStage::before_connect). Toxics that drop or slow accepts
+// use it; the strongest verdict of a connection's toxics wins.
+struct AcceptVerdict {
+  enum class Action { Proceed, Delay, Close /* FIN to the client */, Refuse /* RST to the client */ };
+  Action action = Action::Proceed;
+  Nanos delay{0};  // for Delay: dial the upstream this much later
+};
+
 class ToxicStage {
  public:
   ToxicStage(ToxicChain& chain, ToxicConfigPtr config);
@@ -30,6 +39,9 @@ class ToxicStage {
 
   // Hooks the chain calls. Only active stages see chunks.
   virtual void start() {}                                // begins to act on this connection
+  // A new connection, its upstream not dialled yet (only for toxics that are
+  // active from the start; a toxic added later never sees this).
+  virtual AcceptVerdict before_connect() { return {}; }
   virtual void on_chunk(Chunk chunk) { pass(std::move(chunk)); }
   virtual void on_eof() { pass_eof(); }
   virtual void reconfigured() {}                         // attributes changed (still active)

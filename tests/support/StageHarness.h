@@ -104,7 +104,11 @@ class StageHarness final : public ToxicContext {
     std::memcpy(buffer.data(), bytes.data(), n);
     return Chunk{std::move(buffer), 0, n, now()};
   }
-  uint64_t random_seed(const ToxicConfig& toxic) override { return seed ^ toxic.id; }
+  // Varies with the toxicity generation on purpose: the chain must keep a
+  // connection's first draw even when a fresh seed would draw differently.
+  uint64_t random_seed(const ToxicConfig& toxic) override {
+    return splitmix64(seed ^ toxic.id ^ (toxic.toxicity_generation * 0x9E3779B97F4A7C15ULL));
+  }
   void chaos_event(ChaosEventKind kind, const ToxicConfig&) override { events.push_back(kind); }
 
   ManualClock clock;

@@ -56,7 +56,7 @@ class BandwidthStage final : public HoldingStage {
 }  // namespace
 
 FAULTLINE_TOXIC_TYPE(BandwidthToxic) {
-  ToxicType type{"bandwidth", "BandwidthToxic", "Paces the data to a rate in KB/s; rate 0 holds everything.", {}, {}, {}};
+  ToxicType type = ToxicType::define("bandwidth", "BandwidthToxic", "Paces the data to a rate in KB/s; rate 0 holds everything.");
   // 100 GB/s is far above what a proxy moves; the pacing arithmetic
   // (bytes * 10^6 / rate, rate * 100) stays exact well past it.
   type.attribute(kRate, integer_attribute("rate", 0, 100'000'000, "KB/s",

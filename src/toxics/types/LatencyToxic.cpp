@@ -105,7 +105,7 @@ class LatencyStage final : public ToxicStage {
 
 FAULTLINE_TOXIC_TYPE(LatencyToxic) {
   using namespace ranges;
-  ToxicType type{"latency", "LatencyToxic", "Delays every chunk of data by latency ± jitter, keeping their order.", {}, {}, {}};
+  ToxicType type = ToxicType::define("latency", "LatencyToxic", "Delays every chunk of data by latency ± jitter, keeping their order.");
   type.attribute(kLatency, integer_attribute("latency", -kYearMs, kYearMs, "ms", "delay added to every chunk of data"))
       .attribute(kJitter, integer_attribute("jitter", -kYearMs, kYearMs, "ms",
                                             "random spread: each chunk gets latency plus a value drawn uniformly from [-jitter, +jitter)"));

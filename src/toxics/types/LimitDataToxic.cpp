@@ -40,7 +40,7 @@ class LimitDataStage final : public ToxicStage {
 }  // namespace
 
 FAULTLINE_TOXIC_TYPE(LimitDataToxic) {
-  ToxicType type{"limit_data", "LimitDataToxic", "Lets a number of bytes through per connection, then closes it.", {}, {}, {}};
+  ToxicType type = ToxicType::define("limit_data", "LimitDataToxic", "Lets a number of bytes through per connection, then closes it.");
   // A byte count is only compared with the bytes passed so far: any value works.
   type.attribute(kBytes, integer_attribute("bytes", INT64_MIN, INT64_MAX, "bytes", "bytes let through on each connection"));
   type.attributes.back().negative = "negative acts as 0";

@@ -5,7 +5,7 @@
 namespace faultline {
 
 FAULTLINE_TOXIC_TYPE(NoopToxic) {
-  ToxicType type{"noop", "NoopToxic", "Does nothing: the data passes untouched.", {}, {}, {}};
+  ToxicType type = ToxicType::define("noop", "NoopToxic", "Does nothing: the data passes untouched.");
   return type.stage<ToxicStage>();  // the base stage passes everything on
 }
 

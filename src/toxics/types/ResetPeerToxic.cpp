@@ -51,7 +51,7 @@ class ResetPeerStage final : public ToxicStage {
 
 FAULTLINE_TOXIC_TYPE(ResetPeerToxic) {
   using namespace ranges;
-  ToxicType type{"reset_peer", "ResetToxic", "Swallows the data, then resets both sides (RST) after timeout ms.", {}, {}, {}};
+  ToxicType type = ToxicType::define("reset_peer", "ResetToxic", "Swallows the data, then resets both sides (RST) after timeout ms.");
   type.attribute(kTimeout, integer_attribute("timeout", -kYearMs, kYearMs, "ms",
                                              "time from the toxic taking effect to the reset; 0 or less resets at once"));
   type.attributes.back().negative = kNoneWhenNegative;

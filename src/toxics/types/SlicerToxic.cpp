@@ -83,11 +83,11 @@ class SlicerStage final : public HoldingStage {
 
 FAULTLINE_TOXIC_TYPE(SlicerToxic) {
   using namespace ranges;
-  ToxicType type{"slicer", "SlicerToxic", "Cuts the data into small pieces sent one by one, delay us apart.", {}, {}, {}};
+  ToxicType type = ToxicType::define("slicer", "SlicerToxic", "Cuts the data into small pieces sent one by one, delay us apart.");
   type.attribute(kAverageSize, integer_attribute("average_size", 0, 1LL << 30, "bytes", "mean piece size; 0 passes chunks unsliced"))
       .attribute(kSizeVariation, integer_attribute("size_variation", 0, 1LL << 30, "bytes",
                                                    "pieces vary by up to this much (kept below average_size)"))
-      .attribute(kDelay, integer_attribute("delay", 0, kYearMs * 1000, "us", "pause after each piece"));
+      .attribute(kDelay, integer_attribute("delay", 0, kYearMs * 1000, "us", "pause after each piece, in microseconds (not ms)"));
   return type.stage<SlicerStage>();
 }
 

@@ -35,7 +35,7 @@ class SlowCloseStage final : public ToxicStage {
 
 FAULTLINE_TOXIC_TYPE(SlowCloseToxic) {
   using namespace ranges;
-  ToxicType type{"slow_close", "SlowCloseToxic", "Passes data untouched but delays the end of the stream.", {}, {}, {}};
+  ToxicType type = ToxicType::define("slow_close", "SlowCloseToxic", "Passes data untouched but delays the end of the stream.");
   type.attribute(kDelay, integer_attribute("delay", -kYearMs, kYearMs, "ms", "how long after the source ended the end is passed on"));
   type.attributes.back().negative = kNoneWhenNegative;
   return type.stage<SlowCloseStage>();

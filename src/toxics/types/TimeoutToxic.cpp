@@ -46,7 +46,7 @@ class TimeoutStage final : public ToxicStage {
 
 FAULTLINE_TOXIC_TYPE(TimeoutToxic) {
   using namespace ranges;
-  ToxicType type{"timeout", "TimeoutToxic", "Swallows the data, then closes the connection after timeout ms (0: never).", {}, {}, {}};
+  ToxicType type = ToxicType::define("timeout", "TimeoutToxic", "Swallows the data, then closes the connection after timeout ms (0: never).");
   type.attribute(kTimeout, integer_attribute("timeout", -kYearMs, kYearMs, "ms",
                                              "time from the toxic taking effect to the close; 0 swallows forever"));
   type.attributes.back().negative = kNoneWhenNegative;
