@@ -45,6 +45,7 @@ ProxySpec decode_proxy(const json::Value& doc) {
   spec.listen = json::read_string(doc, "listen", "Proxy.listen").value_or("");
   spec.upstream = json::read_string(doc, "upstream", "Proxy.upstream").value_or("");
   spec.enabled = json::read_bool(doc, "enabled", "Proxy.enabled").value_or(true);
+  spec.protocol = json::read_string(doc, "protocol", "Proxy.protocol").value_or("tcp");
   return spec;
 }
 
@@ -53,6 +54,7 @@ void require_fields(const ProxySpec& spec, const std::string& where) {
   if (spec.name.empty()) throw ApiError(400, "missing required field: name" + where);
   if (auto problem = check_name_length("proxy", spec.name)) throw ApiError(400, *problem + where);
   if (spec.upstream.empty()) throw ApiError(400, "missing required field: upstream" + where);
+  if (auto problem = check_protocol(spec.protocol)) throw ApiError(400, *problem + where);
 }
 
 }  // namespace
@@ -268,6 +270,10 @@ Response Api::proxy(const Request& r, const std::vector<std::string>& params) {
   patch.listen = json::read_string(doc, "listen", "Proxy.listen");
   patch.upstream = json::read_string(doc, "upstream", "Proxy.upstream");
   patch.enabled = json::read_bool(doc, "enabled", "Proxy.enabled");
+  // A proxy keeps its protocol for life: a change is refused, not ignored.
+  if (auto protocol = json::read_string(doc, "protocol", "Proxy.protocol"); protocol && *protocol != registry_.get_proxy(name).spec.protocol)
+    throw ApiError(400, "invalid protocol \"" + *protocol + "\": a proxy's protocol cannot change (it is " +
+                            registry_.get_proxy(name).spec.protocol + ")");
   return json_response(200, proxy_json(registry_.update_proxy(name, patch)));
 }
 

@@ -25,6 +25,7 @@ void append_proxy(std::string& out, const ProxyView& p) {
   obj.field("listen", p.spec.listen);
   obj.field("upstream", p.spec.upstream);
   obj.field("enabled", p.spec.enabled);
+  if (p.spec.protocol != "tcp") obj.field("protocol", p.spec.protocol);  // Toxiproxy clients never see the key
   std::string& toxics = obj.key("toxics");
   toxics += '[';
   for (size_t i = 0; i < p.toxics.size(); ++i) {

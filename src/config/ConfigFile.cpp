@@ -140,7 +140,7 @@ class Validator {
   void proxy(const Value& entry, size_t index) {
     std::string where = fmt::format("proxy #{}", index);
     if (!entry.is_object()) fail(fmt::format("{}: expected an object with name, listen and upstream, found {}", where, show(entry)));
-    static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics"};
+    static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics", "protocol"};
     refuse_nulls(entry, where);
     PopulateEntry e;
     e.spec.name = text_field(entry, where, "name", true, "a non-empty, unique proxy name is required");
@@ -151,13 +151,18 @@ class Validator {
       fail_field(where, "name", Value(e.spec.name), "another proxy in this file has the same name");
     for (auto it = entry.begin(); it != entry.end(); ++it)
       if (!known.count(it.key()))
-        out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, toxics)",
+        out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, protocol, toxics)",
                                             origin_, where, it.key()));
     e.spec.listen = text_field(entry, where, "listen", true, "a listen address is required, e.g. \"127.0.0.1:26379\"");
     const uint16_t listen_port = check_address(where, "listen", e.spec.listen, 0, "127.0.0.1:26379");
     e.spec.upstream = text_field(entry, where, "upstream", true, "an upstream address is required, e.g. \"127.0.0.1:6379\"");
     check_address(where, "upstream", e.spec.upstream, 1, "127.0.0.1:6379");
     check_listen_unique(where, e.spec.listen, listen_port);
+    if (const Value* protocol = json::find_member(entry, "protocol")) {
+      if (!protocol->is_string() || check_protocol(protocol->get<std::string>()))
+        fail_field(where, "protocol", *protocol, "must be \"tcp\" (the only protocol for now)");
+      e.spec.protocol = protocol->get<std::string>();
+    }
     if (const Value* enabled = json::find_member(entry, "enabled")) {
       if (!enabled->is_boolean()) fail_field(where, "enabled", *enabled, "must be true or false");
       e.spec.enabled = enabled->get<bool>();

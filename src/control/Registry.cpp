@@ -84,6 +84,7 @@ void Registry::start(Proxy& p, Listener listener, PendingChanges& pending) {
   rt->name = p.spec.name;
   rt->listen = listener.address;
   rt->upstream = p.spec.upstream;
+  rt->protocol = p.spec.protocol;
   rt->random_seed = mix(engine_.seed(), hash_text(p.spec.name));
   rt->totals = p.counters;
   rt->mark_start();
@@ -135,6 +136,7 @@ ProxyView Registry::create_proxy(const ProxySpec& spec) {
   {
     std::lock_guard lock(mutex_);
     if (proxies_.count(spec.name)) throw ControlError(ControlErrorKind::AlreadyExists, "proxy already exists");
+    if (auto problem = check_protocol(spec.protocol)) throw ControlError(ControlErrorKind::Invalid, *problem);
     Proxy p;
     p.spec = spec;
     if (spec.enabled) start(p, acquire_listener(nullptr, target), pending);

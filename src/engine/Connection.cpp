@@ -114,7 +114,7 @@ void Connection::connect_next() {
       // Out of descriptors: the client waits (as new clients wait in the
       // backlog) and this connect is tried again once some are free.
       --next_candidate_;
-      worker_.pause_accepting(proxy_);
+      proxy_.listener->pause_for_descriptors();
       loop().timers().arm(descriptor_retry_timer_, loop().now() + worker_.descriptor_retry_delay());
       return;
     }
@@ -286,7 +286,7 @@ void Connection::close(CloseKind kind) {
                                      {"bytes_upstream", bytes_received_[0]},
                                      {"bytes_downstream", bytes_received_[1]},
                                      {"duration_ms", std::chrono::duration_cast<Millis>(loop().now() - opened_at_).count()}});
-  worker_.connection_closed(proxy_, this);
+  worker_.session_closed(proxy_, this);
 }
 
 }  // namespace faultline

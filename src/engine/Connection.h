@@ -9,6 +9,7 @@
 
 #include "engine/EventLoop.h"
 #include "engine/Link.h"
+#include "engine/Transport.h"
 #include "net/SocketAddress.h"
 
 namespace faultline {
@@ -16,17 +17,18 @@ namespace faultline {
 class Worker;
 struct LoopProxy;
 
-class Connection final : public Disposable {
+class Connection final : public ProxySession {
  public:
   enum class CloseKind { Graceful, Reset };
 
   Connection(Worker& worker, LoopProxy& proxy, int client_fd, net::SocketAddress client_address, uint64_t sequence);
   ~Connection() override;
 
-  void start();  // resolves the upstream and connects to it
+  void start() override;  // resolves the upstream and connects to it
   void close(CloseKind kind);
+  void close_gracefully() override { close(CloseKind::Graceful); }
   bool closed() const { return state_ == State::Closed; }
-  void apply_toxics(Direction direction, const ToxicChainConfig& toxics);
+  void apply_toxics(Direction direction, const ToxicChainConfig& toxics) override;
 
   // For the links.
   EventLoop& loop();
@@ -42,9 +44,6 @@ class Connection final : public Disposable {
   const ConnectionInfo& info() const;  // built on first use: most connections never ask
   SharedToxicState& shared_state() { return shared_state_; }
 
-  // Intrusive list of the proxy's connections on this loop.
-  Connection* prev = nullptr;
-  Connection* next = nullptr;
 
  private:
   enum class State { Resolving, Connecting, Open, Closed };

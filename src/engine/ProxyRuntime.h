@@ -17,6 +17,7 @@ struct ProxyRuntime {
   std::string name;
   std::string listen;    // the bound address
   std::string upstream;  // as configured; resolved at each connect
+  std::string protocol = "tcp";
   uint64_t random_seed = 0;  // from the server seed and the proxy name
   std::shared_ptr<ProxyCounters> totals = std::make_shared<ProxyCounters>();
 

@@ -11,26 +11,22 @@
 #include "engine/MemoryTrimmer.h"
 #include "engine/PipePool.h"
 #include "engine/ProxyRuntime.h"
+#include "engine/Transport.h"
 #include "toxics/ToxicConfig.h"
 
 namespace faultline {
 
-class Connection;
 class Resolver;
-class Worker;
 
-// A running proxy as one worker sees it.
-struct LoopProxy final : IoHandler {
-  LoopProxy(Worker& w, std::shared_ptr<ProxyRuntime> rt, int fd) : worker(w), runtime(std::move(rt)), listen_fd(fd) {}
-  void on_io(uint32_t events) override;
+// A running proxy as one worker sees it: its listener, its sessions and its toxics.
+struct LoopProxy {
+  LoopProxy(std::shared_ptr<ProxyRuntime> rt, int fd) : runtime(std::move(rt)), listen_fd(fd) {}
 
-  Worker& worker;
   std::shared_ptr<ProxyRuntime> runtime;
   int listen_fd;             // shared by all workers; owned by the control plane
-  bool accepting = false;
-  ToxicSnapshotPtr toxics;  // never null
-  Connection* connections = nullptr;  // intrusive list head
-  Timer accept_retry;        // after running out of descriptors
+  ToxicSnapshotPtr toxics;   // never null
+  std::unique_ptr<ProxyListener> listener;
+  ProxySession* sessions = nullptr;  // intrusive list head
 };
 
 struct EngineSettings;
@@ -54,9 +50,8 @@ class Worker {
   void remove_proxy(uint64_t id);       // stops accepting and closes its connections
   int stop_accepting(uint64_t id);       // returns the listening socket it stopped watching, or -1
   void set_toxics(uint64_t id, ToxicSnapshotPtr toxics);  // older versions than the current one are ignored
-  void connection_closed(LoopProxy& proxy, Connection* c);
-  void accept_from(LoopProxy& proxy);
-  void pause_accepting(LoopProxy& proxy);  // out of descriptors: retry a little later
+  void session_opened(LoopProxy& proxy, ProxySession* session);  // takes ownership and starts it
+  void session_closed(LoopProxy& proxy, ProxySession* session);  // destroyed at the end of this loop round
   Nanos descriptor_retry_delay() const;
 
  private:
