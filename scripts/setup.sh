@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  iperf3 python3 curl
-  clang libclang-rt-14-dev llvm
+  libspdlog-dev libfmt-dev libgtest-dev
+  python3 curl                 # soak test; the README's tour
+  iperf3                       # bench/run.sh's bulk figures
+  clang libclang-rt-14-dev llvm  # libFuzzer targets
 )
 
 missing=()

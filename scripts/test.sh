@@ -44,11 +44,11 @@ run_suite() {
   rm -f "$log"
 }
 
-run_suite release
+run_suite ci
 
 echo "== compatibility (toxiproxy-node-client)"
 compat_log=$(mktemp)
-if tests/compat/run.sh build/release/src/faultline-server >"$compat_log" 2>&1; then
+if tests/compat/run.sh build/ci/src/faultline-server >"$compat_log" 2>&1; then
   grep -E "^# (pass|fail)" "$compat_log"
 else
   tail -40 "$compat_log"; status=1

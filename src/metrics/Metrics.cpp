@@ -173,6 +173,15 @@ void render_proxy_families(const Registry& registry, std::string& out) {
     out += fmt::format("faultline_proxy_upstream_connect_seconds_sum{{proxy=\"{}\"}} {:.9f}\n", escape_label(p.name), static_cast<double>(nanos) / 1e9);
     out += fmt::format("faultline_proxy_upstream_connect_seconds_count{{proxy=\"{}\"}} {}\n", escape_label(p.name), count);
   }
+  family(out, "faultline_chaos_events_total", "counter",
+         "Faults toxics caused, by event (the typed chaos events logs also show), since the proxy was created.");
+  for (const auto& p : proxies)
+    for (size_t kind = 0; kind < kChaosEventKinds; ++kind)
+      if (const uint64_t n = p.counters->chaos_events[kind].load(std::memory_order_relaxed); n > 0) {
+        std::string event(describe(static_cast<ChaosEventKind>(kind)));
+        for (char& c : event) c = c == ' ' ? '_' : c;
+        out += fmt::format("faultline_chaos_events_total{{event=\"{}\",proxy=\"{}\"}} {}\n", event, escape_label(p.name), n);
+      }
   family(out, "faultline_toxic_activations_total", "counter", "Connections each toxic applied to (after toxicity).");
   for (const auto& p : proxies)
     for (const auto& t : p.toxics)

@@ -103,6 +103,20 @@ TEST(Metrics, ToxicsAndTheirActivationsAreCounted) {
   EXPECT_EQ(value_of(m, R"(faultline_toxic_activations_total{proxy="t",stream="downstream",toxic="never",type="latency"})"), 0);
 }
 
+TEST(Metrics, ChaosEventsAreCountedByKind) {
+  TestUpstream echo;
+  ServerProcess server(ServerOptions{{"-proxy-metrics"}});
+  const int port = server.create_proxy("c", echo.port());
+  server.api().post("/proxies/c/toxics", R"({"name":"cut","type":"reset_peer","attributes":{"timeout":20}})");
+  for (int i = 0; i < 2; ++i) {
+    Socket s(connect_tcp(port));
+    EXPECT_EQ(wait_for_end(s.fd()), ReadEnd::Reset);
+  }
+  auto m = parse_prometheus(server.api().get("/metrics").body);
+  EXPECT_EQ(value_of(m, R"(faultline_chaos_events_total{event="reset_sent",proxy="c"})"), 2);
+  EXPECT_EQ(value_of(m, R"(faultline_chaos_events_total{event="toxic_applied",proxy="c"})"), 2);
+}
+
 TEST(Metrics, UpstreamConnectFailuresAreCounted) {
   const int closed_port = free_port();
   ServerProcess server(ServerOptions{{"-proxy-metrics"}});

@@ -51,3 +51,30 @@ TEST(TimerQueue, CallbacksMayArmTimers) {
 }
 
 }  // namespace faultline
+
+namespace faultline {
+
+TEST(ManualClock, MovesOnlyWhenToldAndKeepsWallTimeInStep) {
+  ManualClock clock;
+  const TimePoint start = clock.now();
+  const WallTime wall_start = clock.wall_now();
+  EXPECT_EQ(clock.now(), start);
+  clock.advance(std::chrono::milliseconds(1500));
+  EXPECT_EQ(clock.now() - start, std::chrono::milliseconds(1500));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now() - wall_start).count(), 1500);
+}
+
+TEST(ManualClock, DrivesATimerQueueWithoutSleeping) {
+  ManualClock clock;
+  TimerQueue timers;
+  int fired = 0;
+  Timer t([&] { ++fired; });
+  timers.arm(t, clock.now() + std::chrono::hours(24));
+  timers.run_due(clock.now());
+  EXPECT_EQ(fired, 0);
+  clock.advance(std::chrono::hours(24));
+  timers.run_due(clock.now());
+  EXPECT_EQ(fired, 1);
+}
+
+}  // namespace faultline
