@@ -238,20 +238,8 @@ void Link::close_after_output_written() {
 void Link::reply(Chunk chunk) { connection_.link(opposite(direction_)).inject(std::move(chunk)); }
 void Link::end_reply() { connection_.link(opposite(direction_)).end_injected_output(); }
 
-void Link::make_writable(Chunk& chunk) {
-  if (!chunk.buffer.shared()) return;
-  BufferRef own = connection_.buffers().take();
-  std::memcpy(own.data(), chunk.data(), chunk.length);
-  chunk.buffer = std::move(own);
-  chunk.offset = 0;
-}
-
-Chunk Link::new_chunk(std::string_view bytes) {
-  BufferRef buffer = connection_.buffers().take();
-  const size_t n = std::min(bytes.size(), Buffer::kSize);
-  std::memcpy(buffer.data(), bytes.data(), n);
-  return Chunk{std::move(buffer), 0, n, now()};
-}
+void Link::make_writable(Chunk& chunk) { make_own(chunk, connection_.buffers()); }
+Chunk Link::new_chunk(std::string_view bytes) { return chunk_of(connection_.buffers(), bytes, now()); }
 
 uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }
 

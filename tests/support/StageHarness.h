@@ -91,19 +91,8 @@ class StageHarness final : public ToxicContext {
     reset = reset || with_reset;
   }
   void close_after_output_written() override { closed_after_output = true; }
-  void make_writable(Chunk& chunk) override {
-    if (!chunk.buffer.shared()) return;
-    BufferRef own = buffers.take();
-    std::memcpy(own.data(), chunk.data(), chunk.length);
-    chunk.buffer = std::move(own);
-    chunk.offset = 0;
-  }
-  Chunk new_chunk(std::string_view bytes) override {
-    BufferRef buffer = buffers.take();
-    const size_t n = std::min(bytes.size(), Buffer::kSize);
-    std::memcpy(buffer.data(), bytes.data(), n);
-    return Chunk{std::move(buffer), 0, n, now()};
-  }
+  void make_writable(Chunk& chunk) override { make_own(chunk, buffers); }
+  Chunk new_chunk(std::string_view bytes) override { return chunk_of(buffers, bytes, now()); }
   // Varies with the toxicity generation on purpose: the chain must keep a
   // connection's first draw even when a fresh seed would draw differently.
   uint64_t random_seed(const ToxicConfig& toxic) override {
