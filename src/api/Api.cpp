@@ -6,6 +6,9 @@
 #include <random>
 
 #include "api/JsonViews.h"
+#include "api/ScheduleJson.h"
+#include "schedule/ScheduleDecode.h"
+#include "schedule/Scheduler.h"
 #include "api/ToxicRequests.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
@@ -35,6 +38,14 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// The figures of every proxy, with the schedules running on each.
+std::vector<ProxyMetricsView> stats_views(const Registry& registry, const Scheduler* scheduler) {
+  std::vector<ProxyMetricsView> views = registry.metrics_views();
+  if (scheduler)
+    for (auto& v : views) v.schedules = scheduler->running_on(v.name);
+  return views;
 }
 
 // Reads a proxy object; only type errors are reported here (see require_fields).
@@ -120,6 +131,8 @@ const std::vector<RouteEntry>& route_table() {
       {"/metrics", {}, &Api::metrics, true},
       {"/faultline/stats", {"GET"}, &Api::stats},
       {"/faultline/stats/stream", {"GET"}, &Api::stats_stream},
+      {"/faultline/schedules", {"GET", "POST"}, &Api::schedules},
+      {"/faultline/schedules/{schedule}", {"GET", "DELETE"}, &Api::schedule},
       {"/proxies/{proxy}", {"GET", "POST", "PATCH", "DELETE"}, &Api::proxy},
       {"/proxies/{proxy}/toxics", {"GET", "POST"}, &Api::toxics},
       {"/proxies/{proxy}/toxics/{toxic}", {"GET", "POST", "PATCH", "DELETE"}, &Api::toxic},
@@ -208,8 +221,22 @@ Response Api::route(const Request& r, const std::vector<std::string>& p) {
   return response;
 }
 
+Response Api::schedules(const Request& r, const std::vector<std::string>&) {
+  if (!options_.scheduler) throw ApiError(503, "schedules are not available in this server");
+  if (r.method == "GET") return json_response(200, schedules_json(options_.scheduler->list()));
+  ScheduleSpec spec = decode_schedule(json::parse_request_body(r.body));
+  return json_response(201, schedule_json(options_.scheduler->create(std::move(spec))));
+}
+
+Response Api::schedule(const Request& r, const std::vector<std::string>& params) {
+  if (!options_.scheduler) throw ApiError(503, "schedules are not available in this server");
+  if (r.method == "GET") return json_response(200, schedule_json(options_.scheduler->get(params.at(0))));
+  options_.scheduler->cancel(params.at(0));
+  return no_content();
+}
+
 Response Api::stats(const Request&, const std::vector<std::string>&) {
-  return json_response(200, stats_json(registry_.metrics_views()));
+  return json_response(200, stats_json(stats_views(registry_, options_.scheduler)));
 }
 
 Response Api::stats_stream(const Request& r, const std::vector<std::string>&) {
@@ -227,8 +254,9 @@ Response Api::stats_stream(const Request& r, const std::vector<std::string>&) {
   auto stream = std::make_shared<ResponseStream>();
   stream->interval = std::chrono::milliseconds(interval_ms);
   Registry* registry = &registry_;
-  stream->next = [registry]() -> std::optional<std::string> {
-    return "event: stats\ndata: " + stats_json(registry->metrics_views()) + "\n\n";
+  Scheduler* scheduler = options_.scheduler;
+  stream->next = [registry, scheduler]() -> std::optional<std::string> {
+    return "event: stats\ndata: " + stats_json(stats_views(*registry, scheduler)) + "\n\n";
   };
   response.stream = std::move(stream);
   return response;

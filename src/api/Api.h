@@ -11,12 +11,19 @@
 
 namespace faultline::api {
 
+}  // namespace faultline::api
+namespace faultline {
+class Scheduler;
+}
+namespace faultline::api {
+
 struct ApiOptions {
   std::string version;
   bool metrics_enabled = false;
   std::function<std::string()> render_metrics;  // Prometheus text
   // Called after every request that matched a route (route as a pattern: "/proxies/{proxy}").
   std::function<void(const std::string& method, const std::string& route, int status)> on_request;
+  Scheduler* scheduler = nullptr;  // schedules and timed toxics; without one they are refused
 };
 
 class Api {
@@ -37,6 +44,8 @@ class Api {
   Response metrics(const Request& r, const Params& params);
   Response stats(const Request& r, const Params& params);
   Response stats_stream(const Request& r, const Params& params);
+  Response schedules(const Request& r, const Params& params);
+  Response schedule(const Request& r, const Params& params);
 
  private:
   Response route(const Request& request, const std::vector<std::string>& path);

@@ -17,6 +17,10 @@ void append_toxic(std::string& out, const ToxicSpec& t) {
   obj.field("type", t.type_name());
   obj.field("stream", t.stream);
   json::append_float32(obj.key("toxicity"), t.toxicity);
+  if (t.duration) {  // only for a timed toxic: Toxiproxy clients never see these keys
+    obj.field("duration_ms", static_cast<int64_t>(std::chrono::duration_cast<Millis>(*t.duration).count()));
+    obj.field("expires_in_ms", t.expires_in_ms);
+  }
 }
 
 void append_proxy(std::string& out, const ProxyView& p) {
@@ -99,6 +103,15 @@ std::string stats_json(const std::vector<ProxyMetricsView>& proxies) {
       one.field("upstream_connect_failures", load(c.upstream_connect_failures));
       one.field("bytes_upstream", load(c.directions[0].bytes_sent));
       one.field("bytes_downstream", load(c.directions[1].bytes_sent));
+      if (!p.schedules.empty()) {  // only while some run
+        std::string& list = one.key("schedules");
+        list += '[';
+        for (size_t i = 0; i < p.schedules.size(); ++i) {
+          if (i) list += ',';
+          json::append_string(list, p.schedules[i]);
+        }
+        list += ']';
+      }
     }
   }
   return out;

@@ -11,7 +11,37 @@ namespace {
 
 constexpr const char* kToxicGoType = "toxics.ToxicWrapper";
 
+// A year: the longest duration any field accepts.
+constexpr Nanos kMaxDuration = std::chrono::hours(24 * 365);
+
+[[noreturn]] void refuse_duration(const char* field, const json::Value& value, const std::string& allowed) {
+  throw ApiError(400, fmt::format("invalid value for {}: {} ({})", field,
+                                  value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), allowed));
+}
+
 }  // namespace
+
+std::optional<Nanos> read_duration_ms(const json::Value& doc, const char* field, Nanos min) {
+  const json::Value* v = json::find_member(doc, field);
+  if (!v) return std::nullopt;
+  const std::string allowed = fmt::format("allowed: whole milliseconds from {} to {}, or a text such as \"250ms\", \"15s\", \"2m\"",
+                                          std::chrono::duration_cast<Millis>(min).count(),
+                                          std::chrono::duration_cast<Millis>(kMaxDuration).count());
+  Nanos value{0};
+  if (v->is_number_integer()) {
+    const int64_t ms = v->get<int64_t>();
+    if (ms < 0 || ms > std::chrono::duration_cast<Millis>(kMaxDuration).count()) refuse_duration(field, *v, allowed);
+    value = Millis(ms);
+  } else if (v->is_string()) {
+    const auto nanos = parse_duration_text(v->get<std::string>());
+    if (!nanos) refuse_duration(field, *v, allowed);
+    value = Nanos(*nanos);
+  } else {
+    refuse_duration(field, *v, allowed);
+  }
+  if (value < min || value > kMaxDuration) refuse_duration(field, *v, allowed);
+  return value;
+}
 
 void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec) {
   const ToxicType& type = spec.toxic_type();
@@ -55,6 +85,7 @@ ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(c
   if (exists(spec.name)) throw ApiError(409, "toxic already exists");
   spec.toxicity = toxicity.value_or(1.0f);
   if (const json::Value* attrs = json::find_member(doc, "attributes")) decode_toxic_attributes(*attrs, spec);
+  spec.duration = read_duration_ms(doc, "duration_ms", Millis(1));  // a timed toxic (faultline only)
   return spec;
 }
 
@@ -63,6 +94,7 @@ ToxicPatch decode_toxic_update(const std::string& body, const ToxicSpec& current
   json::expect_object(doc, kToxicGoType);
   ToxicPatch patch;
   patch.toxicity = json::read_float32(doc, "toxicity", "ToxicWrapper.toxicity");
+  patch.duration = read_duration_ms(doc, "duration_ms", Millis(1));
   if (const json::Value* attrs = json::find_member(doc, "attributes")) {
     ToxicSpec merged = current;
     decode_toxic_attributes(*attrs, merged);

@@ -18,4 +18,9 @@ ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(c
 void decode_toxic_attributes(const json::Value& attributes, ToxicSpec& spec);
 ToxicPatch decode_toxic_update(const std::string& body, const ToxicSpec& current);
 
+// A duration field: whole milliseconds, or a text such as "250ms", "15s", "2m",
+// from `min` to a year. Nothing when absent; a 400 naming the field, the
+// value and what is allowed when it is not one.
+std::optional<Nanos> read_duration_ms(const json::Value& doc, const char* field, Nanos min);
+
 }  // namespace faultline::api

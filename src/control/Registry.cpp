@@ -62,9 +62,16 @@ ProxyView Registry::view(const Proxy& p) const {
   v.spec = p.spec;
   v.spec.enabled = p.running();
   for (const auto& chain : p.chains)
-    for (const auto& t : chain) v.toxics.push_back(t->spec);
+    for (const auto& t : chain) v.toxics.push_back(shown(t->spec));
   v.active_connections = p.counters->connections_active.load(std::memory_order_relaxed);
   return v;
+}
+
+ToxicSpec Registry::shown(const ToxicSpec& spec) const {
+  if (!spec.duration) return spec;
+  ToxicSpec out = spec;
+  out.expires_in_ms = std::max<int64_t>(0, std::chrono::duration_cast<Millis>(spec.expires_at - engine_.time().now()).count());
+  return out;
 }
 
 Registry::Listener Registry::acquire_listener(const Proxy* current, const net::ListenTarget& target) {
@@ -214,6 +221,7 @@ void Registry::delete_proxy(const std::string& name) {
     log::info("proxy deleted", {{"name", name}});
   }
   pending.wait();
+  if (listener_) listener_->proxy_removed(name);
 }
 
 std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entries) {
@@ -227,6 +235,7 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
   };
   PendingChanges pending;
   std::vector<ProxyView> result;
+  std::vector<std::string> replaced;
   {
     std::lock_guard lock(mutex_);
     // Plan first, commit after: the entries are played in order against a model
@@ -290,6 +299,7 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
         if (it != proxies_.end()) {
           stop(it->second, taken.count(it->second.listen_fd) > 0, pending);
           proxies_.erase(it);
+          replaced.push_back(spec.name);
         }
         Proxy p;
         p.spec = spec;
@@ -304,6 +314,8 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
     log::info("populate applied", {{"entries", entries.size()}});
   }
   pending.wait();
+  if (listener_)
+    for (const auto& name : replaced) listener_->proxy_removed(name);
   return result;
 }
 
@@ -337,6 +349,7 @@ void Registry::reset() {
     log::info("reset applied", {{"proxies", proxies_.size()}});
   }
   pending.wait();
+  if (listener_) listener_->registry_reset();
 }
 
 void Registry::push_toxics(Proxy& p, PendingChanges& pending) {
@@ -365,6 +378,10 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
       throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": wrong number of attributes");
     spec.attributes = *patch.attributes;
   }
+  if (patch.duration) {
+    spec.duration = patch.duration;
+    spec.expires_at = engine_.time().now() + *patch.duration;
+  }
   uint64_t generation = current.toxicity_generation;
   if (patch.toxicity) {
     spec.toxicity = *patch.toxicity;
@@ -376,7 +393,9 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
 ToxicSpec Registry::add_toxic(const std::string& proxy, ToxicSpec toxic) {
   ToxicBatch batch;
   batch.add.push_back(toxic);
-  apply(proxy, batch);
+  const ProxyView after = apply(proxy, batch);
+  for (const auto& t : after.toxics)
+    if (t.name == toxic.name) return t;  // as stored: with its expiry, when timed
   return toxic;
 }
 
@@ -385,7 +404,7 @@ ToxicSpec Registry::get_toxic(const std::string& proxy, const std::string& name)
   const Proxy& p = find(proxy);
   for (const auto& chain : p.chains)
     for (const auto& t : chain)
-      if (t->spec.name == name) return t->spec;
+      if (t->spec.name == name) return shown(t->spec);
   not_found("toxic");
 }
 
@@ -416,6 +435,7 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
   }
   PendingChanges pending;
   ProxyView result;
+  std::vector<std::pair<std::string, TimePoint>> expiries;  // timed toxics this batch set
   {
     std::lock_guard lock(mutex_);
     Proxy& p = find(proxy);
@@ -432,14 +452,28 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
       if (!slot) not_found("toxic");
       for (auto& chain : chains) std::erase(chain, *slot);
     }
+    for (const auto& e : batch.expire) {
+      ToxicConfigPtr* slot = locate(e.name);
+      if (slot && (*slot)->spec.duration && (*slot)->spec.expires_at == e.at) {
+        const ToxicConfigPtr gone = *slot;
+        for (auto& chain : chains) std::erase(chain, gone);
+      }
+    }
+    for (const auto& name : batch.remove_if_present) {
+      if (ToxicConfigPtr* slot = locate(name)) {
+        const ToxicConfigPtr gone = *slot;
+        for (auto& chain : chains) std::erase(chain, gone);
+      }
+    }
     for (const auto& u : batch.update) {
       ToxicConfigPtr* slot = locate(u.name);
       if (!slot) not_found("toxic");
       *slot = updated_config(**slot, u.patch);
     }
     std::vector<ToxicConfigPtr> added;
-    for (const auto& t : batch.add) {
+    for (ToxicSpec t : batch.add) {
       if (locate(t.name)) throw ControlError(ControlErrorKind::AlreadyExists, "toxic already exists");
+      if (t.duration) t.expires_at = engine_.time().now() + *t.duration;
       added.push_back(make_config(t, next_toxic_id_ + added.size(), next_generation_ + added.size()));
       chains[index_of(t.direction)].push_back(added.back());
     }
@@ -449,7 +483,14 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
     // Commit: nothing below can fail.
     next_toxic_id_ += added.size();
     next_generation_ += added.size();
-    const bool toxics_changed = !batch.remove.empty() || !batch.update.empty() || !batch.add.empty();
+    const bool toxics_changed = !batch.remove.empty() || !batch.remove_if_present.empty() || !batch.expire.empty() ||
+                                !batch.update.empty() || !batch.add.empty();
+    for (const auto& chain : chains)
+      for (const auto& t : chain)
+        if (t->spec.duration && (std::find(added.begin(), added.end(), t) != added.end() ||
+                                 std::any_of(batch.update.begin(), batch.update.end(),
+                                             [&](const auto& u) { return u.name == t->spec.name && u.patch.duration; })))
+          expiries.emplace_back(t->spec.name, t->spec.expires_at);
     p.chains[0] = std::move(chains[0]);
     p.chains[1] = std::move(chains[1]);
     if (batch.enabled == false) stop(p, false, pending);
@@ -459,11 +500,27 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
     result = view(p);
   }
   pending.wait();
+  if (listener_)
+    for (const auto& [name, at] : expiries) listener_->toxic_expires(proxy, name, at);
   return result;
+}
+
+bool Registry::expire_toxic(const std::string& proxy, const std::string& name, TimePoint expires_at) {
+  // Exactly as a DELETE would, but only if it still has that expiry (the
+  // check happens inside the batch, under the lock).
+  ToxicBatch batch;
+  batch.expire.push_back({name, expires_at});
+  const ProxyView before = get_proxy(proxy);
+  const bool present = std::any_of(before.toxics.begin(), before.toxics.end(), [&](const ToxicSpec& t) {
+    return t.name == name && t.duration && t.expires_at == expires_at;
+  });
+  apply(proxy, batch);
+  return present;
 }
 
 void Registry::log_batch(const std::string& proxy, const ToxicBatch& batch) const {
   for (const auto& name : batch.remove) log::info("toxic removed", {{"proxy", proxy}, {"name", name}});
+  for (const auto& name : batch.remove_if_present) log::info("toxic removed", {{"proxy", proxy}, {"name", name}});
   for (const auto& u : batch.update) {
     const ToxicSpec spec = find_spec_locked(proxy, u.name);
     log::info("toxic updated", {{"proxy", proxy}, {"name", u.name}, {"toxicity", static_cast<double>(spec.toxicity)},

@@ -43,6 +43,7 @@ struct ProxyPatch {
 struct ToxicPatch {
   std::optional<std::vector<AttributeValue>> attributes;  // every attribute, in schema order
   std::optional<float> toxicity;
+  std::optional<Nanos> duration;  // a new life time, counted from now
 };
 
 // Several changes to one proxy, applied as one step: all of them, or (when
@@ -53,6 +54,12 @@ struct ToxicBatch {
     ToxicPatch patch;
   };
   std::vector<std::string> remove;   // first
+  std::vector<std::string> remove_if_present;  // the same, but a missing one is no error
+  struct Expire {
+    std::string name;
+    TimePoint at;
+  };
+  std::vector<Expire> expire;        // timed toxics, removed only if they still expire at `at`
   std::vector<Update> update;        // then
   std::vector<ToxicSpec> add;        // then, in order
   std::optional<bool> enabled;       // last
@@ -83,6 +90,19 @@ struct ProxyMetricsView {
     uint64_t activations = 0;
   };
   std::vector<Toxic> toxics;
+  std::vector<std::string> schedules;  // running on it (filled in by the API from the scheduler)
+};
+
+// Told about changes that end what a schedule relies on. Called after the
+// registry's lock is let go, on the thread that made the change.
+class RegistryListener {
+ public:
+  virtual void proxy_removed(const std::string& proxy) = 0;  // deleted, or replaced by populate
+  virtual void registry_reset() = 0;
+  virtual void toxic_expires(const std::string& proxy, const std::string& toxic, TimePoint at) = 0;
+
+ protected:
+  ~RegistryListener() = default;
 };
 
 class Registry {
@@ -105,6 +125,10 @@ class Registry {
   ToxicSpec update_toxic(const std::string& proxy, const std::string& name, const ToxicPatch& patch);
   void remove_toxic(const std::string& proxy, const std::string& name);
   ProxyView apply(const std::string& proxy, const ToxicBatch& batch);
+  // Removes a timed toxic whose time has come; false when it is gone or was
+  // given another expiry meanwhile.
+  bool expire_toxic(const std::string& proxy, const std::string& name, TimePoint expires_at);
+  void set_listener(RegistryListener* listener) { listener_ = listener; }  // before serving
 
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
@@ -149,7 +173,10 @@ class Registry {
   void log_batch(const std::string& proxy, const ToxicBatch& batch) const;
   ToxicSpec find_spec_locked(const std::string& proxy, const std::string& name) const;
 
+  ToxicSpec shown(const ToxicSpec& spec) const;  // with expires_in_ms filled in
+
   Engine& engine_;
+  RegistryListener* listener_ = nullptr;
   mutable std::recursive_mutex mutex_;
   std::map<std::string, Proxy> proxies_;
   uint64_t next_runtime_id_ = 1;

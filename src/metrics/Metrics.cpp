@@ -14,6 +14,7 @@
 
 #include "control/Registry.h"
 #include "metrics/ApiStats.h"
+#include "schedule/Scheduler.h"
 
 namespace faultline {
 namespace {
@@ -189,12 +190,22 @@ void render_proxy_families(const Registry& registry, std::string& out) {
                          escape_label(p.name), t.stream, escape_label(t.name), t.type, t.activations);
 }
 
+void render_schedule_families(const Scheduler& scheduler, std::string& out) {
+  family(out, "faultline_schedules_active", "gauge", "Schedules pending or running.");
+  out += fmt::format("faultline_schedules_active {}\n", scheduler.active_count());
+  family(out, "faultline_schedule_transitions_total", "counter", "Transitions each schedule made (a fault switched on or off).");
+  for (const auto& c : scheduler.counters())
+    out += fmt::format("faultline_schedule_transitions_total{{kind=\"{}\",proxy=\"{}\",schedule=\"{}\"}} {}\n", c.kind,
+                       escape_label(c.proxy), escape_label(c.schedule), c.transitions);
+}
+
 }  // namespace
 
 std::string render_metrics(const Registry& registry, const ApiStats* api_stats, const MetricsOptions& options) {
   std::string out;
   if (api_stats) render_api_requests(*api_stats, out);
   if (options.proxy_metrics) render_proxy_families(registry, out);
+  if (options.proxy_metrics && options.scheduler) render_schedule_families(*options.scheduler, out);
   if (options.runtime_metrics) render_process_metrics(options, out);
   out +=
       "# HELP promhttp_metric_handler_errors_total Total number of internal errors encountered by the promhttp metric handler.\n"

@@ -10,10 +10,13 @@ namespace faultline {
 class Registry;
 class ApiStats;
 
+class Scheduler;
+
 struct MetricsOptions {
   bool proxy_metrics = false;
   bool runtime_metrics = false;
   std::string version;
+  const Scheduler* scheduler = nullptr;  // for the schedule families
 };
 
 std::string render_metrics(const Registry& registry, const ApiStats* api_stats, const MetricsOptions& options);

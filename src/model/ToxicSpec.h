@@ -1,10 +1,12 @@
 #pragma once
 // What a user configures for one toxic, independent of any connection.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "engine/Clock.h"
 #include "model/Direction.h"
 #include "model/ToxicType.h"
 
@@ -18,6 +20,11 @@ struct ToxicSpec {
   float toxicity = 1.0f;
   // One value per attribute of the type, in the schema's order (that order is part of the JSON shape).
   std::vector<AttributeValue> attributes;
+  // A timed toxic removes itself `duration` after it was created or last
+  // given a duration. Only then does its JSON carry duration_ms and expires_in_ms.
+  std::optional<Nanos> duration;
+  TimePoint expires_at{};   // set by the registry
+  int64_t expires_in_ms = 0;  // filled in when the registry shows the toxic
 
   const ToxicType& toxic_type() const { return type ? *type : noop_toxic_type(); }
   std::string_view type_name() const { return toxic_type().name; }

@@ -18,6 +18,7 @@
 #include "demo/DemoUpstreams.h"
 #include "engine/Engine.h"
 #include "log/Log.h"
+#include "schedule/Scheduler.h"
 #include "metrics/ApiStats.h"
 #include "metrics/Metrics.h"
 #include "server/GoFlags.h"
@@ -128,6 +129,8 @@ int run(int argc, char** argv) {
   settings.seed = static_cast<uint64_t>(o.seed);
   Engine engine(settings);
   Registry registry(engine);
+  Scheduler scheduler(registry, engine.time());
+  registry.set_listener(&scheduler);
 
   std::unique_ptr<DemoUpstreams> demo;
   if (o.demo_upstreams) {
@@ -139,12 +142,13 @@ int run(int argc, char** argv) {
     }
   }
 
-  MetricsOptions metrics_options{o.proxy_metrics, o.runtime_metrics, FAULTLINE_VERSION};
+  MetricsOptions metrics_options{o.proxy_metrics, o.runtime_metrics, FAULTLINE_VERSION, &scheduler};
   api::ApiOptions api_options;
   api_options.version = FAULTLINE_VERSION;
   api_options.metrics_enabled = o.proxy_metrics || o.runtime_metrics;
   ApiStats api_stats;
   api_options.render_metrics = [&] { return render_metrics(registry, &api_stats, metrics_options); };
+  api_options.scheduler = &scheduler;
   api_options.on_request = [&](const std::string& method, const std::string& route, int status) {
     api_stats.count(method, route, status);
   };
@@ -195,6 +199,7 @@ int run(int argc, char** argv) {
     registry.stop_accepting();  // proxies first, so nothing new gets in once the API is closed
     http.stop_accepting();
     drainer = std::thread([&] {
+      scheduler.stop();  // schedules undo their faults before the connections drain
       registry.drain(o.grace);
       http.stop();
     });

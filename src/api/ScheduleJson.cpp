@@ -1,0 +1,72 @@
+#include "api/ScheduleJson.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "api/JsonViews.h"
+#include "json/JsonWriter.h"
+
+namespace faultline::api {
+namespace {
+
+int64_t ms(Nanos n) { return std::chrono::duration_cast<Millis>(n).count(); }
+
+// RFC 3339 in UTC with milliseconds: "2026-12-01T13:05:09.123Z".
+std::string rfc3339(WallTime t) {
+  const auto since = std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(since / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, since % 1000);
+}
+
+void append_schedule(std::string& out, const ScheduleView& v) {
+  const ScheduleSpec& s = v.spec;
+  json::ObjectWriter obj(out);
+  obj.field("name", s.name);
+  obj.field("proxy", s.proxy);
+  obj.field("kind", to_string(s.kind));
+  obj.field("start_ms", ms(s.start));
+  if (s.kind == ScheduleKind::Flap) {
+    obj.field("mode", to_string(s.mode));
+    obj.field("up_ms", ms(s.up));
+    obj.field("down_ms", ms(s.down));
+    obj.field("iterations", s.iterations);
+    if (s.mode == FlapMode::Timeout || s.mode == FlapMode::Reset) {
+      obj.field("timeout_ms", s.timeout_ms);
+      obj.field("stream", s.streams.size() == 2 ? "both" : s.streams[0] == Direction::Upstream ? "up" : "down");
+    }
+  } else {
+    obj.field("duration_ms", ms(s.duration));
+  }
+  if (s.toxic) append_toxic(obj.key("toxic"), *s.toxic);
+  obj.field("state", to_string(v.state));
+  obj.field("phase", v.phase);
+  obj.field("iteration", v.iteration);
+  obj.field("transitions", static_cast<int64_t>(v.transitions));
+  obj.field("started_at", rfc3339(v.started_at));
+  if (v.next_at) obj.field("next_at", rfc3339(*v.next_at));
+  else obj.raw_field("next_at", "null");
+}
+
+}  // namespace
+
+std::string schedule_json(const ScheduleView& schedule) {
+  std::string out;
+  append_schedule(out, schedule);
+  return out;
+}
+
+std::string schedules_json(const std::vector<ScheduleView>& schedules) {
+  std::string out = "[";
+  for (size_t i = 0; i < schedules.size(); ++i) {
+    if (i) out += ',';
+    append_schedule(out, schedules[i]);
+  }
+  return out + "]";
+}
+
+}  // namespace faultline::api

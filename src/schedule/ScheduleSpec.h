@@ -1,0 +1,38 @@
+#pragma once
+// What a user asks a schedule to do: a change of faults over time on one
+// proxy, run by the server (see docs/schedules.md).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/Clock.h"
+#include "model/ToxicSpec.h"
+
+namespace faultline {
+
+enum class ScheduleKind { Flap, Window };
+enum class FlapMode { Refuse, Timeout, Reset, Toxic };
+
+std::string_view to_string(ScheduleKind kind);
+std::string_view to_string(FlapMode mode);
+
+struct ScheduleSpec {
+  std::string name;   // default <proxy>_<kind>
+  std::string proxy;
+  ScheduleKind kind = ScheduleKind::Flap;
+  Nanos start{0};     // delay before it begins
+
+  // flap: `up` healthy, then `down` impaired, `iterations` times (0: until cancelled)
+  FlapMode mode = FlapMode::Timeout;
+  Nanos up = std::chrono::seconds(15);
+  Nanos down = std::chrono::seconds(15);
+  int64_t iterations = 0;
+  int64_t timeout_ms = 30000;                  // the timeout (or reset_peer) toxic's attribute
+  std::vector<Direction> streams = {Direction::Upstream, Direction::Downstream};
+  // flap mode toxic, and window: the toxic switched on (its name defaults to the schedule's)
+  std::optional<ToxicSpec> toxic;
+  Nanos duration{0};  // window: how long the toxic stays on
+};
+
+}  // namespace faultline

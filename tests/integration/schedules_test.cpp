@@ -1,0 +1,252 @@
+// Schedules and timed toxics over real sockets against the real server:
+// flaps seen by a connecting client, windows and timed toxics seen through
+// the API, every way a schedule ends undoing what it did and nothing a user
+// did, errors naming the field. Periods are hundreds of milliseconds and
+// every check sits in the middle of a phase, so a loaded machine passes;
+// accuracy is measured by the benchmark, not here.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+#include "Upstreams.h"
+#include "api_test_helpers.h"
+
+namespace faultline::test {
+namespace {
+
+using namespace api;
+using namespace std::chrono_literals;
+
+std::vector<std::string> toxic_names(const ServerProcess& server, const std::string& proxy) {
+  std::vector<std::string> names;
+  for (const auto& t : parse_json(server.api().get("/proxies/" + proxy + "/toxics").body)) names.push_back(t["name"]);
+  return names;
+}
+
+bool has_toxic(const ServerProcess& server, const std::string& proxy, const std::string& name) {
+  const auto names = toxic_names(server, proxy);
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+Json schedule(const ServerProcess& server, const std::string& name) {
+  return parse_json(server.api().get("/faultline/schedules/" + name).body);
+}
+
+// Polls until `done` holds or `limit` passes.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5000ms) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+TEST(TimedToxics, RemoveThemselvesAndShowTheirTimeLeft) {
+  TestUpstream echo;
+  ServerProcess server;
+  server.create_proxy("p", echo.port());
+  const auto created = server.api().post("/proxies/p/toxics", R"({"name":"lag","type":"latency","attributes":{"latency":300},"duration_ms":600})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const Json t = parse_json(created.body);
+  EXPECT_EQ(t["duration_ms"], 600);
+  EXPECT_GT(t["expires_in_ms"].get<int>(), 300);
+  EXPECT_LE(t["expires_in_ms"].get<int>(), 600);
+  EXPECT_EQ(keys_of(t).back(), "expires_in_ms") << "new keys come after Toxiproxy's";
+  EXPECT_TRUE(eventually([&] { return !has_toxic(server, "p", "lag"); }, 3000ms)) << "it never went away";
+  EXPECT_EQ(server.api().get("/proxies/p/toxics/lag").status, 404);
+}
+
+TEST(TimedToxics, AnUpdateWithANewDurationRestartsTheClock) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  server.api().post("/proxies/p/toxics", R"({"name":"t","type":"noop","duration_ms":400})");
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(server.api().patch("/proxies/p/toxics/t", R"({"duration_ms":"2s"})").status, 200);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(has_toxic(server, "p", "t")) << "the first expiry no longer counts";
+  const Json t = parse_json(server.api().get("/proxies/p/toxics/t").body);
+  EXPECT_EQ(t["duration_ms"], 2000);
+}
+
+TEST(TimedToxics, ABadDurationIsRefusedNamingIt) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  const auto r = server.api().post("/proxies/p/toxics", R"({"type":"noop","duration_ms":0})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("duration_ms"), std::string::npos) << r.body;
+  EXPECT_TRUE(toxic_names(server, "p").empty());
+}
+
+TEST(Schedules, ARefuseFlapIsSeenByAConnectingClient) {
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("db", echo.port());
+  const auto r = server.api().post("/faultline/schedules",
+                                   R"({"proxy":"db","kind":"flap","mode":"refuse","up_ms":400,"down_ms":400,"iterations":2})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const Json s = parse_json(r.body);
+  EXPECT_EQ(s["name"], "db_flap");
+  EXPECT_EQ(s["state"], "running");
+  EXPECT_EQ(s["phase"], "up");
+  // Mid-up (200 ms), mid-down (600 ms), mid-up (1000 ms), mid-down (1400 ms), after (2000 ms).
+  const auto start = std::chrono::steady_clock::now();
+  auto at = [&](int ms) { std::this_thread::sleep_until(start + std::chrono::milliseconds(ms)); };
+  at(200);
+  EXPECT_TRUE(port_accepts(port)) << "up";
+  at(600);
+  EXPECT_FALSE(port_accepts(port)) << "down: refused";
+  EXPECT_EQ(schedule(server, "db_flap")["phase"], "down");
+  at(1000);
+  EXPECT_TRUE(port_accepts(port)) << "up again";
+  EXPECT_EQ(schedule(server, "db_flap")["iteration"], 1);
+  at(1400);
+  EXPECT_FALSE(port_accepts(port));
+  at(2000);
+  EXPECT_TRUE(port_accepts(port)) << "finished healthy";
+  const Json done = schedule(server, "db_flap");
+  EXPECT_EQ(done["state"], "finished");
+  EXPECT_EQ(done["transitions"], 4);
+  EXPECT_TRUE(done["next_at"].is_null());
+}
+
+TEST(Schedules, ATimeoutFlapAddsItsToxicsOnlyWhileDown) {
+  TestUpstream echo;
+  ServerProcess server;
+  server.create_proxy("db", echo.port());
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"f","proxy":"db","kind":"flap","mode":"timeout",
+            "up_ms":"300ms","down_ms":"300ms","timeout_ms":"20s","stream":"up"})").status, 201);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(toxic_names(server, "db").empty());
+  std::this_thread::sleep_for(300ms);  // 450 ms: down
+  ASSERT_TRUE(has_toxic(server, "db", "f_upstream"));
+  const Json t = parse_json(server.api().get("/proxies/db/toxics/f_upstream").body);
+  EXPECT_EQ(t["type"], "timeout");
+  EXPECT_EQ(t["stream"], "upstream");
+  EXPECT_EQ(t["attributes"]["timeout"], 20000);
+  std::this_thread::sleep_for(300ms);  // 750 ms: up
+  EXPECT_TRUE(toxic_names(server, "db").empty());
+}
+
+TEST(Schedules, AWindowSwitchesItsToxicOnLaterForAWhile) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"w","proxy":"p","kind":"window","start_ms":300,
+            "duration_ms":400,"toxic":{"type":"latency","attributes":{"latency":50}}})").status, 201);
+  EXPECT_EQ(schedule(server, "w")["state"], "pending");
+  std::this_thread::sleep_for(150ms);
+  EXPECT_FALSE(has_toxic(server, "p", "w"));
+  std::this_thread::sleep_for(350ms);  // 500 ms
+  EXPECT_TRUE(has_toxic(server, "p", "w"));
+  EXPECT_EQ(schedule(server, "w")["phase"], "on");
+  EXPECT_TRUE(eventually([&] { return schedule(server, "w")["state"] == "finished"; }));
+  EXPECT_FALSE(has_toxic(server, "p", "w"));
+}
+
+TEST(Schedules, EveryWayOfEndingUndoesTheFaultButNotTheUsersChanges) {
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("p", echo.port());
+  server.api().post("/proxies/p/toxics", R"({"name":"mine","type":"latency","attributes":{"latency":1}})");
+  auto flap_down_now = [&](const std::string& name, const std::string& mode) {
+    // down almost at once, for long: up_ms 1, down_ms 1 hour
+    const auto r = server.api().post("/faultline/schedules", R"({"name":")" + name + R"(","proxy":"p","kind":"flap","mode":")" +
+                                                                 mode + R"(","up_ms":1,"down_ms":3600000})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_TRUE(eventually([&] { return schedule(server, name)["phase"] == "down"; }));
+  };
+
+  // 1. DELETE
+  flap_down_now("a", "refuse");
+  EXPECT_FALSE(port_accepts(port));
+  EXPECT_EQ(server.api().del("/faultline/schedules/a").status, 204);
+  EXPECT_TRUE(port_accepts(port)) << "the proxy it disabled is enabled again";
+  EXPECT_EQ(server.api().get("/faultline/schedules/a").status, 404);
+
+  // 2. The user removes the schedule's toxic while it is down: no error, and cancelling still works.
+  flap_down_now("b", "reset");
+  ASSERT_TRUE(has_toxic(server, "p", "b_upstream"));
+  EXPECT_EQ(server.api().del("/proxies/p/toxics/b_upstream").status, 204);
+  EXPECT_EQ(server.api().del("/faultline/schedules/b").status, 204);
+  EXPECT_EQ(toxic_names(server, "p"), std::vector<std::string>{"mine"}) << "b_downstream removed, mine kept";
+
+  // 3. POST /reset cancels every schedule (and removes every toxic, as always).
+  flap_down_now("c", "timeout");
+  EXPECT_EQ(server.api().post("/reset").status, 204);
+  EXPECT_EQ(schedule(server, "c")["state"], "cancelled");
+  EXPECT_TRUE(toxic_names(server, "p").empty());
+
+  // 4. Deleting the proxy cancels its schedules.
+  flap_down_now("d", "timeout");
+  EXPECT_EQ(server.api().del("/proxies/p").status, 204);
+  EXPECT_EQ(schedule(server, "d")["state"], "cancelled");
+}
+
+TEST(Schedules, APopulateThatReplacesTheProxyCancelsItsSchedules) {
+  ServerProcess server;
+  const int upstream = free_port();
+  server.create_proxy("p", upstream);
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"s","proxy":"p","kind":"flap","up_ms":1,"down_ms":3600000})").status, 201);
+  const auto r = server.api().post("/populate", R"([{"name":"p","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(schedule(server, "s")["state"], "cancelled");
+  EXPECT_TRUE(toxic_names(server, "p").empty());
+}
+
+TEST(Schedules, ShutdownUndoesRunningSchedules) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"s","proxy":"p","kind":"flap","up_ms":1,"down_ms":3600000})").status, 201);
+  ASSERT_TRUE(eventually([&] { return schedule(server, "s")["phase"] == "down"; }));
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  const std::string log = server.output();
+  EXPECT_NE(log.find("schedule cancelled"), std::string::npos) << log;
+  EXPECT_NE(log.find("toxic removed"), std::string::npos) << "its toxics were removed on the way out:\n" << log;
+}
+
+TEST(Schedules, ErrorsNameTheFieldTheValueAndWhatIsAllowed) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  auto post = [&](const std::string& body) { return server.api().post("/faultline/schedules", body); };
+  EXPECT_EQ(post(R"({"proxy":"nope","kind":"flap"})").status, 404);
+  auto r = post(R"({"proxy":"p","kind":"flap","up_ms":-5})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("up_ms"), std::string::npos);
+  EXPECT_NE(r.body.find("-5"), std::string::npos) << r.body;
+  r = post(R"({"proxy":"p","kind":"flap","down_ms":0})");
+  EXPECT_EQ(r.status, 400) << "a zero period";
+  r = post(R"({"proxy":"p","kind":"flap","mode":"explode"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("refuse, timeout, reset, toxic"), std::string::npos) << r.body;
+  r = post(R"({"proxy":"p","kind":"window","duration_ms":100,"toxic":{"type":"lag"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("invalid toxic type"), std::string::npos) << r.body;
+  r = post(R"({"proxy":"p","kind":"window","toxic":{"type":"noop"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("duration_ms"), std::string::npos) << r.body;
+  r = post(R"({"proxy":"p","kind":"sometimes"})");
+  EXPECT_EQ(r.status, 400);
+  ASSERT_EQ(post(R"({"name":"x","proxy":"p","kind":"flap"})").status, 201);
+  EXPECT_EQ(post(R"({"name":"x","proxy":"p","kind":"flap"})").status, 409);
+  EXPECT_EQ(server.api().del("/faultline/schedules/none").status, 404);
+  EXPECT_EQ(parse_json(server.api().get("/faultline/schedules").body).size(), 1u);
+}
+
+TEST(Schedules, AreCountedInMetricsAndShownInStats) {
+  ServerProcess server(ServerOptions{{"-proxy-metrics"}});
+  server.create_proxy("p", free_port());
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"m","proxy":"p","kind":"flap","up_ms":50,"down_ms":50})").status, 201);
+  std::this_thread::sleep_for(400ms);
+  const Json stats = parse_json(server.api().get("/faultline/stats").body);
+  EXPECT_EQ(stats["p"]["schedules"], Json::array({"m"}));
+  const std::string metrics = server.api().get("/metrics").body;
+  EXPECT_NE(metrics.find("faultline_schedules_active 1"), std::string::npos) << metrics;
+  const std::regex transitions(R"(faultline_schedule_transitions_total\{kind="flap",proxy="p",schedule="m"\} ([0-9]+))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, transitions)) << metrics;
+  EXPECT_GE(std::stoi(m[1]), 4);
+}
+
+}  // namespace
+}  // namespace faultline::test
