@@ -39,10 +39,24 @@ void append_schedule(std::string& out, const ScheduleView& v) {
       obj.field("timeout_ms", s.timeout_ms);
       obj.field("stream", s.streams.size() == 2 ? "both" : s.streams[0] == Direction::Upstream ? "up" : "down");
     }
-  } else {
+  } else if (s.kind == ScheduleKind::Window) {
     obj.field("duration_ms", ms(s.duration));
+  } else {
+    json::append_string(obj.key("attribute"), s.attribute);
+    const bool ramp = s.kind == ScheduleKind::Ramp;
+    obj.raw_field(ramp ? "from" : "min", fmt::format("{}", s.from));
+    obj.raw_field(ramp ? "to" : "max", fmt::format("{}", s.to));
+    obj.field("duration_ms", ms(s.duration));
+    if (ramp) {
+      obj.field("steps", s.steps);
+      obj.field("then", s.hold ? "hold" : "remove");
+    } else {
+      obj.field("period_ms", ms(s.period));
+    }
+    obj.field("shape", to_string(s.shape));
   }
   if (s.toxic) append_toxic(obj.key("toxic"), *s.toxic);
+  else if (!s.toxic_name.empty()) obj.field("toxic", s.toxic_name);
   obj.field("state", to_string(v.state));
   obj.field("phase", v.phase);
   obj.field("iteration", v.iteration);

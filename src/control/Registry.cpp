@@ -378,11 +378,29 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
       throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": wrong number of attributes");
     spec.attributes = *patch.attributes;
   }
+  if (patch.set) {
+    const auto& set = *patch.set;
+    if (set.attribute == "toxicity") {
+      // Compared as the float32 it is stored as (0.1 is not 0.1f).
+      if (set.only_if && static_cast<float>(std::get<double>(*set.only_if)) != spec.toxicity) return nullptr;
+      spec.toxicity = static_cast<float>(std::get<double>(set.value));
+    } else {
+      const auto& schema = spec.toxic_type().attributes;
+      size_t i = 0;
+      while (i < schema.size() && schema[i].name != set.attribute) ++i;
+      if (i == schema.size())
+        throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + " has no attribute " + set.attribute);
+      if (set.only_if && *set.only_if != spec.attributes[i]) return nullptr;
+      if (auto problem = schema[i].check(spec.type_name(), set.value)) throw ControlError(ControlErrorKind::Invalid, *problem);
+      spec.attributes[i] = set.value;
+    }
+  }
   if (patch.duration) {
     spec.duration = patch.duration;
     spec.expires_at = engine_.time().now() + *patch.duration;
   }
   uint64_t generation = current.toxicity_generation;
+  if (patch.set && patch.set->attribute == "toxicity") generation = next_generation_++;
   if (patch.toxicity) {
     spec.toxicity = *patch.toxicity;
     generation = next_generation_++;
@@ -467,8 +485,9 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
     }
     for (const auto& u : batch.update) {
       ToxicConfigPtr* slot = locate(u.name);
+      if (!slot && batch.skip_missing_updates) continue;
       if (!slot) not_found("toxic");
-      *slot = updated_config(**slot, u.patch);
+      if (auto updated = updated_config(**slot, u.patch)) *slot = std::move(updated);  // null: a conditional change skipped
     }
     std::vector<ToxicConfigPtr> added;
     for (ToxicSpec t : batch.add) {
@@ -523,6 +542,10 @@ void Registry::log_batch(const std::string& proxy, const ToxicBatch& batch) cons
   for (const auto& name : batch.remove_if_present) log::info("toxic removed", {{"proxy", proxy}, {"name", name}});
   for (const auto& u : batch.update) {
     const ToxicSpec spec = find_spec_locked(proxy, u.name);
+    if (batch.quiet) {
+      log::debug("toxic updated", {{"proxy", proxy}, {"name", u.name}, {"attributes", describe_attributes(spec)}});
+      continue;
+    }
     log::info("toxic updated", {{"proxy", proxy}, {"name", u.name}, {"toxicity", static_cast<double>(spec.toxicity)},
                                 {"attributes", describe_attributes(spec)}});
   }

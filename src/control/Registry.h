@@ -44,6 +44,15 @@ struct ToxicPatch {
   std::optional<std::vector<AttributeValue>> attributes;  // every attribute, in schema order
   std::optional<float> toxicity;
   std::optional<Nanos> duration;  // a new life time, counted from now
+  // One attribute by name (or "toxicity"), as a schedule sets it; checked
+  // against the type's range. With `only_if` set, the change is skipped
+  // (no error) unless the value is still `only_if`: a user's change wins.
+  struct SetOne {
+    std::string attribute;
+    AttributeValue value;
+    std::optional<AttributeValue> only_if;
+  };
+  std::optional<SetOne> set;
 };
 
 // Several changes to one proxy, applied as one step: all of them, or (when
@@ -61,6 +70,8 @@ struct ToxicBatch {
   };
   std::vector<Expire> expire;        // timed toxics, removed only if they still expire at `at`
   std::vector<Update> update;        // then
+  bool skip_missing_updates = false; // a toxic to update that is gone is no error (schedules)
+  bool quiet = false;                // logs its updates at debug (a ramp's every step)
   std::vector<ToxicSpec> add;        // then, in order
   std::optional<bool> enabled;       // last
 };

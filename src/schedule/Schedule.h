@@ -45,6 +45,14 @@ class Schedule {
   ScheduleTransition fault_on();
   ScheduleTransition fault_off(const std::string& phase);
   std::vector<std::string> own_toxic_names() const;
+  // ramp and wave
+  int64_t ramp_samples() const;
+  TimePoint sample_time(int64_t k) const;
+  double value_at(int64_t k) const;
+  AttributeValue as_value(double v) const;
+  ScheduleTransition move_to(int64_t k);
+  ScheduleTransition undo_modulation(const std::string& phase);
+  void advance_modulation(TimePoint now, std::vector<ScheduleTransition>& out);
   ToxicSpec own_toxic(Direction d) const;  // flap timeout/reset modes
 
   ScheduleSpec spec_;
@@ -55,6 +63,7 @@ class Schedule {
   int64_t iteration_ = 0;    // flap: the cycle under way, from 0
   int64_t step_ = 0;         // transitions planned so far (flap: 2 per cycle)
   uint64_t transitions_ = 0;
+  std::optional<AttributeValue> last_written_;  // ramp, wave: the value it set last
 };
 
 }  // namespace faultline

@@ -1,5 +1,7 @@
 #include "schedule/ScheduleDecode.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "api/ToxicRequests.h"
@@ -35,12 +37,109 @@ ToxicSpec toxic_field(const json::Value& doc, const char* field, const std::stri
   }
 }
 
+double number(const json::Value& doc, const char* field, std::optional<double> fallback) {
+  const json::Value* v = json::find_member(doc, field);
+  if (!v) {
+    if (!fallback) refuse(field, json::Value(), "a number is required");
+    return *fallback;
+  }
+  if (!v->is_number() || !std::isfinite(v->get<double>())) refuse(field, *v, "a number");
+  return v->get<double>();
+}
+
+// ramp and wave: which toxic, which attribute, and how it moves.
+void decode_modulation(const json::Value& doc, ScheduleSpec& s) {
+  const json::Value* toxic = json::find_member(doc, "toxic");
+  if (toxic && toxic->is_string()) {
+    s.toxic_name = toxic->get<std::string>();
+    if (s.toxic_name.empty()) refuse("toxic", *toxic, "the name of a toxic of the proxy, or a toxic in API format");
+  } else {
+    s.toxic = toxic_field(doc, "toxic", s.name);
+    s.toxic_name = s.toxic->name;
+  }
+  s.attribute = text(doc, "attribute", "", "an attribute of the toxic, or \"toxicity\"");
+  if (s.attribute.empty()) refuse("attribute", json::Value(), "an attribute of the toxic, or \"toxicity\", is required");
+  if (s.toxic && s.attribute != "toxicity") {
+    const AttributeSchema* a = s.toxic->toxic_type().find_attribute(s.attribute);
+    if (!a || (a->type != AttributeType::Integer && a->type != AttributeType::Duration && a->type != AttributeType::Number)) {
+      std::string names;
+      for (const auto& x : s.toxic->toxic_type().attributes) names += x.name + ", ";
+      refuse("attribute", json::Value(s.attribute),
+             fmt::format("{} has no such numeric attribute; allowed: {}toxicity", s.toxic->type_name(), names));
+    }
+  }
+  if (s.kind == ScheduleKind::Ramp) {
+    s.from = number(doc, "from", std::nullopt);
+    s.to = number(doc, "to", std::nullopt);
+    const auto duration = read_duration_ms(doc, "duration_ms", Millis(1));
+    if (!duration) refuse("duration_ms", json::Value(), "how long the ramp takes is required (> 0)");
+    s.duration = *duration;
+    if (const json::Value* steps = json::find_member(doc, "steps")) {
+      if (!steps->is_number_integer() || steps->get<int64_t>() < 0 || steps->get<int64_t>() > 100000)
+        refuse("steps", *steps, "a whole number from 0 (smooth: every 100 ms) to 100000");
+      s.steps = steps->get<int64_t>();
+    }
+    const std::string shape = text(doc, "shape", "linear", "one of linear, exponential");
+    if (shape == "linear") s.shape = Shape::Linear;
+    else if (shape == "exponential") s.shape = Shape::Exponential;
+    else refuse("shape", json::Value(shape), "one of linear, exponential");
+    const std::string then = text(doc, "then", "hold", "one of hold, remove");
+    if (then != "hold" && then != "remove") refuse("then", json::Value(then), "one of hold, remove");
+    s.hold = then == "hold";
+  } else {
+    s.from = number(doc, "min", std::nullopt);
+    s.to = number(doc, "max", std::nullopt);
+    if (s.to < s.from) refuse("max", *json::find_member(doc, "max"), fmt::format("at least min ({})", s.from));
+    const auto period = read_duration_ms(doc, "period_ms", Millis(10));
+    if (!period) refuse("period_ms", json::Value(), "the wave's period is required (at least 10 ms)");
+    s.period = *period;
+    s.duration = read_duration_ms(doc, "duration_ms", Nanos(0)).value_or(Nanos(0));
+    const std::string shape = text(doc, "shape", "sine", "one of sine, square, triangle, sawtooth");
+    if (shape == "sine") s.shape = Shape::Sine;
+    else if (shape == "square") s.shape = Shape::Square;
+    else if (shape == "triangle") s.shape = Shape::Triangle;
+    else if (shape == "sawtooth") s.shape = Shape::Sawtooth;
+    else refuse("shape", json::Value(shape), "one of sine, square, triangle, sawtooth");
+  }
+  if (s.attribute == "toxicity") {
+    for (double v : {s.from, s.to})
+      if (v < 0 || v > 1) refuse(s.kind == ScheduleKind::Ramp ? "to" : "max", json::Value(v), "toxicity goes from 0 to 1");
+    s.whole_numbers = false;
+  } else if (s.toxic) {
+    const AttributeSchema& a = *s.toxic->toxic_type().find_attribute(s.attribute);
+    s.whole_numbers = a.type != AttributeType::Number;
+    check_modulation_range(s, a);
+  }
+}
+
 }  // namespace
+
+void check_modulation_range(const ScheduleSpec& s, const AttributeSchema& a) {
+  for (double v : {s.from, s.to}) {
+    const AttributeValue value = a.type == AttributeType::Number ? AttributeValue(v) : AttributeValue(static_cast<int64_t>(std::llround(v)));
+    if (auto problem = a.check(s.toxic ? s.toxic->type_name() : std::string_view("toxic"), value))
+      throw ApiError(400, "invalid schedule range: " + *problem);
+  }
+}
 
 std::string_view to_string(ScheduleKind kind) {
   switch (kind) {
     case ScheduleKind::Flap: return "flap";
     case ScheduleKind::Window: return "window";
+    case ScheduleKind::Ramp: return "ramp";
+    case ScheduleKind::Wave: return "wave";
+  }
+  return "?";
+}
+
+std::string_view to_string(Shape shape) {
+  switch (shape) {
+    case Shape::Linear: return "linear";
+    case Shape::Exponential: return "exponential";
+    case Shape::Sine: return "sine";
+    case Shape::Square: return "square";
+    case Shape::Triangle: return "triangle";
+    case Shape::Sawtooth: return "sawtooth";
   }
   return "?";
 }
@@ -60,12 +159,14 @@ ScheduleSpec decode_schedule(const json::Value& doc) {
   ScheduleSpec s;
   s.proxy = text(doc, "proxy", "", "the name of a proxy");
   if (s.proxy.empty()) refuse("proxy", json::Value(), "the name of a proxy is required");
-  const std::string kind = text(doc, "kind", "", "one of flap, window");
+  const std::string kind = text(doc, "kind", "", "one of flap, window, ramp, wave");
   if (kind == "flap") s.kind = ScheduleKind::Flap;
   else if (kind == "window") s.kind = ScheduleKind::Window;
-  else if (kind == "ramp" || kind == "wave" || kind == "timeline")
-    refuse("kind", json::Value(kind), "not available yet in this build; allowed: flap, window");
-  else refuse("kind", json::find_member(doc, "kind") ? *json::find_member(doc, "kind") : json::Value(), "one of flap, window");
+  else if (kind == "ramp") s.kind = ScheduleKind::Ramp;
+  else if (kind == "wave") s.kind = ScheduleKind::Wave;
+  else if (kind == "timeline")
+    refuse("kind", json::Value(kind), "not available yet in this build; allowed: flap, window, ramp, wave");
+  else refuse("kind", json::find_member(doc, "kind") ? *json::find_member(doc, "kind") : json::Value(), "one of flap, window, ramp, wave");
   s.name = text(doc, "name", s.proxy + "_" + kind, "a name of up to 1000 bytes");
   if (s.name.empty()) refuse("name", json::Value(s.name), "a non-empty name");
   if (auto problem = check_name_length("schedule", s.name)) throw ApiError(400, *problem);
@@ -94,6 +195,8 @@ ScheduleSpec decode_schedule(const json::Value& doc) {
     else if (stream == "both") s.streams = {Direction::Upstream, Direction::Downstream};
     else refuse("stream", json::Value(stream), "one of up, down, both");
     if (s.mode == FlapMode::Toxic) s.toxic = toxic_field(doc, "toxic", s.name);
+  } else if (s.kind == ScheduleKind::Ramp || s.kind == ScheduleKind::Wave) {
+    decode_modulation(doc, s);
   } else {
     s.toxic = toxic_field(doc, "toxic", s.name);
     const auto duration = read_duration_ms(doc, "duration_ms", Millis(1));

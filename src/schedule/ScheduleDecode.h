@@ -10,4 +10,7 @@ namespace faultline {
 
 ScheduleSpec decode_schedule(const json::Value& doc);
 
+// A ramp's or wave's two ends must both be values the attribute accepts.
+void check_modulation_range(const ScheduleSpec& spec, const AttributeSchema& attribute);
+
 }  // namespace faultline

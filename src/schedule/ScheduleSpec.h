@@ -11,11 +11,13 @@
 
 namespace faultline {
 
-enum class ScheduleKind { Flap, Window };
+enum class ScheduleKind { Flap, Window, Ramp, Wave };
+enum class Shape { Linear, Exponential, Sine, Square, Triangle, Sawtooth };
 enum class FlapMode { Refuse, Timeout, Reset, Toxic };
 
 std::string_view to_string(ScheduleKind kind);
 std::string_view to_string(FlapMode mode);
+std::string_view to_string(Shape shape);
 
 struct ScheduleSpec {
   std::string name;   // default <proxy>_<kind>
@@ -32,7 +34,20 @@ struct ScheduleSpec {
   std::vector<Direction> streams = {Direction::Upstream, Direction::Downstream};
   // flap mode toxic, and window: the toxic switched on (its name defaults to the schedule's)
   std::optional<ToxicSpec> toxic;
-  Nanos duration{0};  // window: how long the toxic stays on
+  Nanos duration{0};  // window: how long the toxic stays on; ramp: its length; wave: 0 = until cancelled
+
+  // ramp and wave: one attribute (or "toxicity") of one toxic moves over time.
+  std::string toxic_name;   // the toxic it moves: `toxic`'s name when it creates one, else an existing toxic
+  std::string attribute;
+  double from = 0, to = 0;  // ramp: from -> to; wave: min and max
+  int64_t steps = 0;        // ramp: 0 = smooth (every 100 ms)
+  Shape shape = Shape::Linear;
+  bool hold = true;         // ramp: keep the last value at the end (else undo)
+  Nanos period{0};          // wave
+  // Filled in by the scheduler when it starts: is the value a whole number,
+  // and (for an existing toxic) what it was before, to put back at the end.
+  bool whole_numbers = true;
+  std::optional<AttributeValue> original;
 };
 
 }  // namespace faultline

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log/Log.h"
+#include "schedule/ScheduleDecode.h"
 
 namespace faultline {
 
@@ -22,8 +23,34 @@ ScheduleView Scheduler::view_locked(const Schedule& s) const {
   return v;
 }
 
+// A ramp or wave on a toxic the user made: it must exist and have the
+// attribute; its value now is what the end of the schedule puts back.
+void Scheduler::bind_existing_toxic(ScheduleSpec& spec) {
+  const ToxicSpec toxic = registry_.get_toxic(spec.proxy, spec.toxic_name);  // 404 when missing
+  if (spec.attribute == "toxicity") {
+    spec.original = static_cast<double>(toxic.toxicity);
+    spec.whole_numbers = false;
+    return;
+  }
+  const AttributeSchema* a = toxic.toxic_type().find_attribute(spec.attribute);
+  const AttributeValue* value = toxic.find(spec.attribute);
+  if (!a || !value || (a->type != AttributeType::Integer && a->type != AttributeType::Duration && a->type != AttributeType::Number))
+    throw ControlError(ControlErrorKind::Invalid, "invalid schedule field \"attribute\": \"" + spec.attribute + "\" (toxic " +
+                                                      spec.toxic_name + " of type " + std::string(toxic.type_name()) +
+                                                      " has no such numeric attribute)");
+  spec.whole_numbers = a->type != AttributeType::Number;
+  spec.original = *value;
+  try {
+    check_modulation_range(spec, *a);
+  } catch (const std::exception& e) {
+    throw ControlError(ControlErrorKind::Invalid, e.what());
+  }
+}
+
 ScheduleView Scheduler::create(ScheduleSpec spec) {
   registry_.get_proxy(spec.proxy);  // 404 for an unknown proxy
+  const bool modulates = spec.kind == ScheduleKind::Ramp || spec.kind == ScheduleKind::Wave;
+  if (modulates && !spec.toxic) bind_existing_toxic(spec);
   std::lock_guard order(apply_mutex_);  // it may replace a finished schedule a transition still points at
   Schedule* created = nullptr;
   std::vector<ScheduleTransition> first;
@@ -221,7 +248,7 @@ void Scheduler::play(const Schedule& s, const std::vector<ScheduleTransition>& t
 }
 
 void Scheduler::apply(const Schedule& s, const ToxicBatch& batch, const std::string& what) {
-  if (batch.add.empty() && batch.remove_if_present.empty() && !batch.enabled) return;
+  if (batch.add.empty() && batch.remove_if_present.empty() && batch.update.empty() && !batch.enabled) return;
   try {
     registry_.apply(s.spec().proxy, batch);
   } catch (const std::exception& e) {

@@ -62,6 +62,7 @@ class Scheduler final : public RegistryListener {
     TimePoint at;
   };
   void run();
+  void bind_existing_toxic(ScheduleSpec& spec);
   std::optional<TimePoint> earliest_locked() const;
   void fire_due();
   void play(const Schedule& s, const std::vector<ScheduleTransition>& transitions);  // apply and log each

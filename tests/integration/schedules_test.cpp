@@ -205,6 +205,66 @@ TEST(Schedules, ShutdownUndoesRunningSchedules) {
   EXPECT_NE(log.find("toxic removed"), std::string::npos) << "its toxics were removed on the way out:\n" << log;
 }
 
+// The round trip of one byte through a proxy, in ms.
+int rtt_ms(int port) {
+  Socket s(connect_tcp(port));
+  const auto start = std::chrono::steady_clock::now();
+  s.send("x");
+  if (recv_exact(s.fd(), 1, 3000ms).data != "x") return -1;
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+}
+
+TEST(Schedules, ARampIsFeltOnTheDataPath) {
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("p", echo.port());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"r","proxy":"p","kind":"ramp","attribute":"latency",
+            "from":0,"to":450,"duration_ms":1200,"steps":3,"toxic":{"type":"latency"}})").status, 201);
+  auto at = [&](int ms) { std::this_thread::sleep_until(start + std::chrono::milliseconds(ms)); };
+  at(100);
+  EXPECT_LT(rtt_ms(port), 100) << "0 ms at the start";
+  at(450);
+  int rtt = rtt_ms(port);
+  EXPECT_GE(rtt, 145) << "150 ms after the first step";
+  EXPECT_LT(rtt, 290);
+  at(850);
+  rtt = rtt_ms(port);
+  EXPECT_GE(rtt, 295) << "300 ms after the second";
+  EXPECT_LT(rtt, 440);
+  at(1300);
+  EXPECT_GE(rtt_ms(port), 445) << "450 ms at the end, and held";
+  EXPECT_EQ(schedule(server, "r")["phase"], "holding");
+  EXPECT_TRUE(has_toxic(server, "p", "r"));
+}
+
+TEST(Schedules, AGradualToxicityRampOnAUsersToxicPutsItsValueBack) {
+  ServerProcess server;
+  server.create_proxy("api", free_port());
+  server.api().post("/proxies/api/toxics", R"({"name":"loss","type":"timeout","toxicity":0.05,"attributes":{"timeout":0}})");
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"g","proxy":"api","kind":"ramp","toxic":"loss","attribute":"toxicity",
+            "from":0.1,"to":0.3,"duration_ms":600,"steps":2,"then":"remove"})").status, 201);
+  auto toxicity = [&] { return parse_json(server.api().get("/proxies/api/toxics/loss").body)["toxicity"].get<double>(); };
+  EXPECT_NEAR(toxicity(), 0.1, 1e-6);
+  std::this_thread::sleep_for(450ms);
+  EXPECT_NEAR(toxicity(), 0.2, 1e-6);
+  EXPECT_TRUE(eventually([&] { return schedule(server, "g")["state"] == "finished"; }));
+  EXPECT_NEAR(toxicity(), 0.05, 1e-6) << "then: remove puts the user's value back";
+}
+
+TEST(Schedules, AUserWhoChangesARampedAttributeTakesItOver) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  server.api().post("/proxies/p/toxics", R"({"name":"lag","type":"latency","attributes":{"latency":5}})");
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"r","proxy":"p","kind":"ramp","toxic":"lag","attribute":"latency",
+            "from":100,"to":1000,"duration_ms":"2s","steps":4})").status, 201);
+  ASSERT_EQ(server.api().post("/proxies/p/toxics/lag", R"({"attributes":{"latency":42}})").status, 200);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(parse_json(server.api().get("/proxies/p/toxics/lag").body)["attributes"]["latency"], 42) << "the ramp stopped touching it";
+  EXPECT_EQ(server.api().del("/faultline/schedules/r").status, 204);
+  EXPECT_EQ(parse_json(server.api().get("/proxies/p/toxics/lag").body)["attributes"]["latency"], 42) << "and its undo leaves it too";
+}
+
 TEST(Schedules, ErrorsNameTheFieldTheValueAndWhatIsAllowed) {
   ServerProcess server;
   server.create_proxy("p", free_port());
@@ -230,6 +290,12 @@ TEST(Schedules, ErrorsNameTheFieldTheValueAndWhatIsAllowed) {
   ASSERT_EQ(post(R"({"name":"x","proxy":"p","kind":"flap"})").status, 201);
   EXPECT_EQ(post(R"({"name":"x","proxy":"p","kind":"flap"})").status, 409);
   EXPECT_EQ(server.api().del("/faultline/schedules/none").status, 404);
+  r = post(R"({"proxy":"p","kind":"ramp","toxic":"nope","attribute":"latency","from":0,"to":1,"duration_ms":10})");
+  EXPECT_EQ(r.status, 404) << "a ramp on a toxic the proxy does not have";
+  server.api().post("/proxies/p/toxics", R"({"name":"n","type":"noop"})");
+  r = post(R"({"proxy":"p","kind":"wave","toxic":"n","attribute":"latency","min":0,"max":1,"period_ms":100})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("no such numeric attribute"), std::string::npos) << r.body;
   EXPECT_EQ(parse_json(server.api().get("/faultline/schedules").body).size(), 1u);
 }
 

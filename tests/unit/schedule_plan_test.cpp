@@ -81,6 +81,76 @@ TEST(SchedulePlan, AWindowIsOnForItsDuration) {
   EXPECT_EQ(s.state(), ScheduleState::Finished);
 }
 
+// The values a ramp or wave sets, sample by sample.
+std::vector<AttributeValue> play(Schedule& s, TimePoint until) {
+  std::vector<AttributeValue> values;
+  while (auto at = s.next_at()) {
+    if (*at > until) break;
+    for (const auto& t : s.advance(*at)) {
+      for (const auto& u : t.batch.update) values.push_back(u.patch.set->value);
+      for (const auto& a : t.batch.add) values.push_back(a.attributes.empty() ? AttributeValue(static_cast<double>(a.toxicity)) : a.attributes[0]);
+    }
+  }
+  return values;
+}
+
+TEST(SchedulePlan, ARampCreatesItsToxicAndStepsLinearly) {
+  const TimePoint t0 = TimePoint(1h);
+  Schedule s(decode(R"({"name":"r","proxy":"p","kind":"ramp","attribute":"latency","from":0,"to":500,"duration_ms":"60s","steps":5,
+                        "toxic":{"type":"latency"}})"), t0);
+  EXPECT_EQ(play(s, t0 + 60s), (std::vector<AttributeValue>{int64_t{0}, int64_t{100}, int64_t{200}, int64_t{300}, int64_t{400}, int64_t{500}}));
+  EXPECT_EQ(s.state(), ScheduleState::Finished);
+  EXPECT_EQ(s.phase(), "holding");
+  EXPECT_TRUE(s.cancel().remove_if_present.empty()) << "a held ramp leaves its value";
+}
+
+TEST(SchedulePlan, EachRampStepOnlyAppliesIfTheValueIsStillTheRampsOwn) {
+  ScheduleSpec spec = decode(R"({"proxy":"p","kind":"ramp","toxic":"mine","attribute":"toxicity","from":0.1,"to":0.3,"duration_ms":100,"steps":2,"then":"remove"})");
+  spec.original = 0.5;
+  spec.whole_numbers = false;
+  Schedule s(spec, TimePoint(1h));
+  const auto first = s.advance(TimePoint(1h));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].batch.update[0].patch.set->only_if.has_value()) << "the first step takes the toxic over";
+  const auto second = s.advance(TimePoint(1h) + 50ms);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].batch.update[0].patch.set->only_if, AttributeValue(0.1));
+  const auto last = s.advance(TimePoint(1h) + 100ms);
+  ASSERT_EQ(last.size(), 2u) << "the last step, then the undo (then: remove)";
+  EXPECT_EQ(last[1].batch.update[0].patch.set->value, AttributeValue(0.5)) << "the user's value comes back";
+  EXPECT_EQ(last[1].batch.update[0].patch.set->only_if, AttributeValue(0.3));
+}
+
+TEST(SchedulePlan, AnExponentialRampGrowsByTheSameFactorEachStep) {
+  const TimePoint t0 = TimePoint(1h);
+  Schedule s(decode(R"({"proxy":"p","kind":"ramp","attribute":"latency","from":10,"to":1000,"duration_ms":200,"steps":2,
+                        "shape":"exponential","toxic":{"type":"latency"}})"), t0);
+  EXPECT_EQ(play(s, t0 + 1s), (std::vector<AttributeValue>{int64_t{10}, int64_t{100}, int64_t{1000}}));
+}
+
+TEST(SchedulePlan, ASquareWaveAlternatesAndEndsByRemovingItsToxic) {
+  const TimePoint t0 = TimePoint(1h);
+  Schedule s(decode(R"({"name":"w","proxy":"p","kind":"wave","attribute":"latency","min":0,"max":300,"period_ms":100,
+                        "shape":"square","duration_ms":300,"toxic":{"type":"latency"}})"), t0);
+  EXPECT_EQ(play(s, t0 + 250ms), (std::vector<AttributeValue>{int64_t{300}, int64_t{0}, int64_t{300}, int64_t{0}, int64_t{300}, int64_t{0}}));
+  const auto end = s.advance(t0 + 300ms);
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_EQ(end[0].batch.remove_if_present, std::vector<std::string>{"w"});
+  EXPECT_EQ(s.state(), ScheduleState::Finished);
+}
+
+TEST(SchedulePlan, ASineWaveStaysBetweenMinAndMax) {
+  const TimePoint t0 = TimePoint(1h);
+  Schedule s(decode(R"({"proxy":"p","kind":"wave","attribute":"rate","min":100,"max":200,"period_ms":"1s","toxic":{"type":"bandwidth"}})"), t0);
+  const auto values = play(s, t0 + 3s);
+  ASSERT_GT(values.size(), 20u);
+  int64_t lo = 1000, hi = 0;
+  for (const auto& v : values) lo = std::min(lo, std::get<int64_t>(v)), hi = std::max(hi, std::get<int64_t>(v));
+  EXPECT_EQ(lo, 100);
+  EXPECT_EQ(hi, 200);
+  EXPECT_FALSE(s.done()) << "no duration: until cancelled";
+}
+
 TEST(ScheduleDecode, DefaultsFollowTheOperatorScripts) {
   const ScheduleSpec s = decode(R"({"proxy":"db","kind":"flap"})");
   EXPECT_EQ(s.name, "db_flap");
@@ -109,6 +179,13 @@ TEST(ScheduleDecode, RefusalsNameFieldValueAndAllowed) {
   EXPECT_EQ(error(R"({"proxy":"p","kind":"flap","iterations":-1})"),
             "invalid schedule field \"iterations\": -1 (a whole number from 0 (until cancelled) to 1000000000)");
   EXPECT_NE(error(R"({"kind":"flap"})").find("proxy"), std::string::npos);
+  EXPECT_EQ(error(R"({"proxy":"p","kind":"ramp","toxic":{"type":"latency"},"attribute":"lag","from":0,"to":1,"duration_ms":10})"),
+            "invalid schedule field \"attribute\": \"lag\" (latency has no such numeric attribute; allowed: latency, jitter, toxicity)");
+  EXPECT_EQ(error(R"({"proxy":"p","kind":"ramp","toxic":{"type":"bandwidth"},"attribute":"rate","from":0,"to":-5,"duration_ms":10})"),
+            "invalid schedule range: invalid value for bandwidth attribute rate: -5 (must be 0 or more, in KB/s; at most 100000000)");
+  EXPECT_NE(error(R"({"proxy":"p","kind":"wave","toxic":"x","attribute":"toxicity","min":0.5,"max":0.2,"period_ms":100})").find("max"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"proxy":"p","kind":"timeline"})").find("not available yet"), std::string::npos);
 }
 
 }  // namespace
