@@ -30,6 +30,11 @@ struct Invocation {
   std::vector<std::string> attributes;
   bool markdown = false;
   bool up_flag = false, down_flag = false;
+  // schedules
+  std::string for_duration, mode, up, down, stream, over, period, shape, then, toxic, file, attribute;
+  int64_t iterations = 0, steps = 0;
+  std::optional<double> from, to, min, max;
+  bool wait = false;
 };
 
 // The --host flag wins, then FAULTLINE_URL, then Toxiproxy's TOXIPROXY_URL.
@@ -147,10 +152,22 @@ Direction shortcut_direction(const Invocation& in) {
   return parse_direction(in.direction);
 }
 
+// Parses a command-line value, turning a unit error into a CommandError.
+template <typename Parse>
+int64_t parse_value(Parse parse, const std::string& text) {
+  try {
+    return parse(text);
+  } catch (const UnitError& error) {
+    throw CommandError(fmt::format("Invalid value: {}", error.what()));
+  }
+}
+
 void run_shortcut(Context& ctx, const Invocation& in, const std::string& type, nlohmann::json attributes) {
   if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, type, shortcut_direction(in));
   check_toxicity(in.toxicity);
-  apply_shortcut(ctx, {in.proxy, type, shortcut_direction(in), std::move(attributes), in.toxicity.value_or(1.0)});
+  std::optional<int64_t> for_ms;
+  if (!in.for_duration.empty()) for_ms = parse_value(parse_duration_ms, in.for_duration);
+  apply_shortcut(ctx, {in.proxy, type, shortcut_direction(in), std::move(attributes), in.toxicity.value_or(1.0), for_ms});
 }
 
 CLI::App* shortcut(CLI::App& app, Invocation& in, const std::string& name, const std::string& help,
@@ -161,17 +178,8 @@ CLI::App* shortcut(CLI::App& app, Invocation& in, const std::string& name, const
   sub->add_option("--direction", in.direction,
                   "up (client to upstream), down (upstream to client, default) or both");
   sub->add_option("--tox,--toxicity", in.toxicity, "Probability the toxic applies to a connection, 0..1");
+  sub->add_option("--for", in.for_duration, "Remove it by itself after this long, e.g. 30s (the server does it)");
   return sub;
-}
-
-// Parses a command-line value, turning a unit error into a CommandError.
-template <typename Parse>
-int64_t parse_value(Parse parse, const std::string& text) {
-  try {
-    return parse(text);
-  } catch (const UnitError& error) {
-    throw CommandError(fmt::format("Invalid value: {}", error.what()));
-  }
 }
 
 void add_shortcuts(CLI::App& app, Invocation& in) {
@@ -242,6 +250,121 @@ void add_shortcuts(CLI::App& app, Invocation& in) {
   });
 }
 
+// ---- schedules -------------------------------------------------------------
+
+// A duration flag as the API takes it: whole milliseconds.
+int64_t duration_flag(const std::string& text) { return parse_value(parse_duration_ms, text); }
+
+void add_schedule_commands(CLI::App& app, Invocation& in) {
+  auto* flap = command(app, "flap", "Alternate healthy and impaired periods, run by the server",
+                       "faultline flap redis --mode timeout --up 10s --down 5s --timeout 20s --stream up");
+  flap->add_option("proxy", in.proxy, "Proxy name")->required();
+  flap->add_option("--mode", in.mode, "refuse (disable the proxy), timeout or reset (toxics) while down")
+      ->check(CLI::IsMember({"refuse", "timeout", "reset"}));
+  flap->add_option("--up", in.up, "Healthy period, e.g. 15s (default 15s)");
+  flap->add_option("--down", in.down, "Impaired period (default 15s)");
+  flap->add_option("--timeout", in.timeout, "The timeout toxics' timeout in timeout mode (default 30s)");
+  flap->add_option("--stream", in.stream, "up, down or both (default both)")->check(CLI::IsMember({"up", "down", "both"}));
+  flap->add_option("--iterations", in.iterations, "Cycles to run; 0 = until cancelled (default 0)");
+  flap->add_option("-n,--name", in.name, "Schedule name (default PROXY_flap)");
+  flap->add_flag("--wait", in.wait, "Stay in the foreground showing the phase; Ctrl+C cancels it");
+  add_json_flag(flap, in);
+  flap->callback([&] {
+    in.action = [&](Context& ctx) {
+      nlohmann::json body = {{"proxy", in.proxy}, {"kind", "flap"}, {"mode", in.mode.empty() ? "timeout" : in.mode}};
+      if (!in.name.empty()) body["name"] = in.name;
+      if (!in.up.empty()) body["up_ms"] = duration_flag(in.up);
+      if (!in.down.empty()) body["down_ms"] = duration_flag(in.down);
+      if (!in.timeout.empty()) body["timeout_ms"] = duration_flag(in.timeout);
+      if (!in.stream.empty()) body["stream"] = in.stream;
+      body["iterations"] = in.iterations;
+      create_schedule(ctx, body, in.wait);
+    };
+  });
+
+  auto modulation = [&](const std::string& kind, const std::string& help, const std::string& example) {
+    auto* sub = command(app, kind, help, example);
+    sub->add_option("proxy", in.proxy, "Proxy name")->required();
+    sub->add_option("attribute", in.attribute, "The attribute that moves, e.g. latency, rate, or toxicity")->required();
+    sub->add_option("--toxic", in.toxic, "An existing toxic of the proxy (default: one the schedule adds and removes)");
+    sub->add_option("-t,--type", in.type, "Type of the toxic it adds (default: the type with that attribute)");
+    sub->add_option("--direction", in.direction, "Stream of the toxic it adds: up or down (default down)")
+        ->check(CLI::IsMember({"up", "down"}));
+    sub->add_option("-n,--name", in.name, "Schedule name (default PROXY_" + kind + ")");
+    sub->add_flag("--wait", in.wait, "Stay in the foreground showing the phase; Ctrl+C cancels it");
+    add_json_flag(sub, in);
+    return sub;
+  };
+  auto target = [&](nlohmann::json& body) {
+    if (!in.name.empty()) body["name"] = in.name;
+    body["attribute"] = in.attribute;
+    if (!in.toxic.empty()) {
+      body["toxic"] = in.toxic;
+      return;
+    }
+    if (in.attribute == "toxicity" && in.type.empty())
+      throw CommandError("A toxicity ramp needs the toxic: --toxic NAME, or --type TYPE for a new one");
+    nlohmann::json toxic = {{"type", in.type.empty() ? type_for_attribute(in.attribute) : in.type}};
+    toxic["stream"] = in.direction == "up" ? "upstream" : "downstream";
+    body["toxic"] = toxic;
+  };
+
+  auto* ramp = modulation("ramp", "Move an attribute from one value to another over time",
+                          "faultline ramp redis latency --from 0 --to 500 --over 60s --steps 6");
+  ramp->add_option("--from", in.from, "Start value")->required();
+  ramp->add_option("--to", in.to, "End value")->required();
+  ramp->add_option("--over", in.over, "How long, e.g. 60s")->required();
+  ramp->add_option("--steps", in.steps, "Steps; 0 = smooth, every 100 ms (default 0)");
+  ramp->add_option("--shape", in.shape, "linear or exponential")->check(CLI::IsMember({"linear", "exponential"}));
+  ramp->add_option("--then", in.then, "hold (keep the end value, default) or remove (undo at the end)")
+      ->check(CLI::IsMember({"hold", "remove"}));
+  ramp->callback([&] {
+    in.action = [&](Context& ctx) {
+      nlohmann::json body = {{"proxy", in.proxy}, {"kind", "ramp"}, {"from", *in.from}, {"to", *in.to},
+                             {"duration_ms", duration_flag(in.over)}, {"steps", in.steps}};
+      if (!in.shape.empty()) body["shape"] = in.shape;
+      if (!in.then.empty()) body["then"] = in.then;
+      target(body);
+      create_schedule(ctx, body, in.wait);
+    };
+  });
+
+  auto* wave = modulation("wave", "Make an attribute oscillate between two values",
+                          "faultline wave redis latency --min 0 --max 300 --period 10s");
+  wave->add_option("--min", in.min, "Lowest value")->required();
+  wave->add_option("--max", in.max, "Highest value")->required();
+  wave->add_option("--period", in.period, "One full cycle, e.g. 10s")->required();
+  wave->add_option("--shape", in.shape, "sine (default), square, triangle or sawtooth")
+      ->check(CLI::IsMember({"sine", "square", "triangle", "sawtooth"}));
+  wave->add_option("--for", in.for_duration, "Stop after this long (default: until cancelled)");
+  wave->callback([&] {
+    in.action = [&](Context& ctx) {
+      nlohmann::json body = {{"proxy", in.proxy}, {"kind", "wave"}, {"min", *in.min}, {"max", *in.max},
+                             {"period_ms", duration_flag(in.period)}};
+      if (!in.shape.empty()) body["shape"] = in.shape;
+      if (!in.for_duration.empty()) body["duration_ms"] = duration_flag(in.for_duration);
+      target(body);
+      create_schedule(ctx, body, in.wait);
+    };
+  });
+
+  auto* list = command(app, "schedules", "List the schedules the server runs", "faultline schedules --json");
+  add_json_flag(list, in);
+  list->callback([&] { in.action = [](Context& ctx) { list_schedules(ctx); }; });
+
+  auto* schedule = command(app, "schedule", "Remove or apply schedules", "faultline schedule rm redis_flap");
+  schedule->require_subcommand(1);
+  auto* rm = command(*schedule, "rm", "Cancel a schedule; what it changed is undone", "faultline schedule rm redis_flap",
+                     {"remove", "delete"});
+  rm->add_option("name", in.name, "Schedule name")->required();
+  rm->callback([&] { in.action = [&](Context& ctx) { remove_schedule(ctx, in.name); }; });
+  auto* apply = command(*schedule, "apply", "Create the schedules listed in a YAML or JSON file",
+                        "faultline schedule apply chaos.yaml");
+  apply->add_option("file", in.file, "A list of schedules, as POST /faultline/schedules takes them")->required();
+  apply->add_flag("--wait", in.wait, "With one schedule in the file: follow it; Ctrl+C cancels it");
+  apply->callback([&] { in.action = [&](Context& ctx) { apply_schedule_file(ctx, in.file, in.wait); }; });
+}
+
 void build(CLI::App& app, Invocation& in) {
   // -h is --host, as in toxiproxy-cli; help is --help only. Subcommands
   // inherit this help flag, so it must be set before they are added.
@@ -258,6 +381,7 @@ void build(CLI::App& app, Invocation& in) {
              "  faultline -h http://127.0.0.1:8474 status");
   add_proxy_commands(app, in);
   add_toxic_commands(app, in);
+  add_schedule_commands(app, in);
   add_shortcuts(app, in);
 }
 

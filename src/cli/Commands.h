@@ -37,6 +37,15 @@ void delete_proxy(Context& ctx, const std::string& name);
 void print_toxic_types(bool markdown);
 std::string toxic_type_names();  // "bandwidth, latency, ..."
 
+// --- schedules (run by the server) --------------------------------------
+// POSTs a schedule; with `wait`, follows it until it ends or Ctrl+C cancels it.
+void create_schedule(Context& ctx, const nlohmann::json& body, bool wait);
+void follow_schedule(Context& ctx, const std::string& name);
+void list_schedules(Context& ctx);
+void remove_schedule(Context& ctx, const std::string& name);
+void apply_schedule_file(Context& ctx, const std::string& path, bool wait);
+std::string type_for_attribute(const std::string& attribute);
+
 // GET /proxies/NAME; a refusal becomes "Failed to retrieve proxy NAME: ...".
 Proxy fetch_proxy(Context& ctx, const std::string& name);
 // `GET /proxies` as sent by the server; one-line error when it fails.
@@ -78,6 +87,7 @@ struct ShortcutToxic {
   Direction direction = Direction::Down;
   nlohmann::json attributes;
   double toxicity = 1.0;
+  std::optional<int64_t> for_ms;  // --for: a timed toxic
 };
 void apply_shortcut(Context& ctx, const ShortcutToxic& toxic);
 // Removes the shortcut's toxics; a missing one is not an error.

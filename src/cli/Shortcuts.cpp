@@ -43,9 +43,12 @@ void apply_shortcut(Context& ctx, const ShortcutToxic& toxic) {
                                 {"stream", stream},
                                 {"toxicity", toxic.toxicity},
                                 {"attributes", toxic.attributes}};
+    nlohmann::json body = add;
+    if (toxic.for_ms) body["duration_ms"] = *toxic.for_ms;
     try {
-      ctx.api.post(toxics_path(toxic.proxy), add.dump());
-      fmt::print("Added {} {} toxic '{}' on proxy '{}'\n", stream, toxic.type, name, toxic.proxy);
+      ctx.api.post(toxics_path(toxic.proxy), body.dump());
+      if (toxic.for_ms) fmt::print("Added {} {} toxic '{}' on proxy '{}' for {} ms\n", stream, toxic.type, name, toxic.proxy, *toxic.for_ms);
+      else fmt::print("Added {} {} toxic '{}' on proxy '{}'\n", stream, toxic.type, name, toxic.proxy);
       continue;
     } catch (const ApiError& error) {
       if (error.status() != 409) {
@@ -55,7 +58,8 @@ void apply_shortcut(Context& ctx, const ShortcutToxic& toxic) {
     }
     // It exists already: set every attribute, so the result is the same as
     // on a first run (a jitter left out goes back to 0).
-    const nlohmann::json update = {{"attributes", toxic.attributes}, {"toxicity", toxic.toxicity}};
+    nlohmann::json update = {{"attributes", toxic.attributes}, {"toxicity", toxic.toxicity}};
+    if (toxic.for_ms) update["duration_ms"] = *toxic.for_ms;
     try {
       ctx.api.patch(toxics_path(toxic.proxy) + "/" + path_segment(name), update.dump());
     } catch (const ApiError& error) {
