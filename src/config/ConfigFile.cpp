@@ -10,6 +10,7 @@
 
 #include "api/ToxicRequests.h"
 #include "config/YamlConfig.h"
+#include "schedule/ScheduleDecode.h"
 #include "json/BoundedParse.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
@@ -140,7 +141,7 @@ class Validator {
   void proxy(const Value& entry, size_t index) {
     std::string where = fmt::format("proxy #{}", index);
     if (!entry.is_object()) fail(fmt::format("{}: expected an object with name, listen and upstream, found {}", where, show(entry)));
-    static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics", "protocol"};
+    static const std::set<std::string> known = {"name", "listen", "upstream", "enabled", "toxics", "protocol", "schedules"};
     refuse_nulls(entry, where);
     PopulateEntry e;
     e.spec.name = text_field(entry, where, "name", true, "a non-empty, unique proxy name is required");
@@ -151,7 +152,7 @@ class Validator {
       fail_field(where, "name", Value(e.spec.name), "another proxy in this file has the same name");
     for (auto it = entry.begin(); it != entry.end(); ++it)
       if (!known.count(it.key()))
-        out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, protocol, toxics)",
+        out_.warnings.push_back(fmt::format("{}: {}: unknown field \"{}\" ignored (known: name, listen, upstream, enabled, protocol, toxics, schedules)",
                                             origin_, where, it.key()));
     e.spec.listen = text_field(entry, where, "listen", true, "a listen address is required, e.g. \"127.0.0.1:26379\"");
     const uint16_t listen_port = check_address(where, "listen", e.spec.listen, 0, "127.0.0.1:26379");
@@ -176,6 +177,24 @@ class Validator {
           fail_field(fmt::format("{}, toxic #{}", where, t + 1), "name", Value(spec.name),
                      "another toxic of this proxy has the same name");
         e.toxics.push_back(std::move(spec));
+      }
+    }
+    if (const Value* schedules = json::find_member(entry, "schedules")) {
+      if (!schedules->is_array()) fail_field(where, "schedules", *schedules, "must be a list of schedules");
+      for (size_t i = 0; i < schedules->size(); ++i) {
+        const std::string at = fmt::format("{}, schedule #{}", where, i + 1);
+        Value item = (*schedules)[i];
+        if (!item.is_object()) fail(fmt::format("{}: expected an object with kind and its fields, found {}", at, show(item)));
+        if (json::find_member(item, "proxy")) fail_field(at, "proxy", *json::find_member(item, "proxy"), "leave it out: a schedule listed under a proxy acts on that proxy");
+        item["proxy"] = e.spec.name;
+        try {
+          out_.schedules.push_back(decode_schedule(item));
+        } catch (const ApiError& err) {
+          fail(fmt::format("{}: {}", at, err.what()));
+        }
+        for (size_t k = 0; k + 1 < out_.schedules.size(); ++k)
+          if (out_.schedules[k].name == out_.schedules.back().name)
+            fail_field(at, "name", Value(out_.schedules.back().name), "another schedule in this file has the same name");
       }
     }
     out_.proxies.push_back(std::move(e));

@@ -1,6 +1,7 @@
 #pragma once
 // The startup config file: Toxiproxy's JSON array of proxies, optionally with
-// a "toxics" list per proxy in the API's toxic format, or the same document
+// a "toxics" list per proxy in the API's toxic format and a "schedules" list
+// in the format of POST /faultline/schedules (the proxy implied), or the same document
 // in YAML (.yaml/.yml). Everything is validated before anything starts; the
 // first problem is reported with the entry, the field, the value and what
 // would be allowed (D14).
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "control/Registry.h"
+#include "schedule/ScheduleSpec.h"
 
 namespace faultline {
 
@@ -24,6 +26,7 @@ class ConfigError : public std::runtime_error {
 
 struct LoadedConfig {
   std::vector<PopulateEntry> proxies;
+  std::vector<ScheduleSpec> schedules;  // from each proxy's "schedules": started once the proxies are
   std::vector<std::string> warnings;  // e.g. unknown keys, which Toxiproxy ignores too
 };
 

@@ -179,6 +179,16 @@ int run(int argc, char** argv) {
     }
   }
 
+  // Schedules from the file start once every proxy is there (a ramp on a
+  // toxic of the file finds it).
+  for (const auto& spec : config.schedules) {
+    try {
+      scheduler.create(spec);
+    } catch (const ControlError& e) {
+      return fail(fmt::format("{}: schedule \"{}\" of proxy \"{}\": {}", o.config, spec.name, spec.proxy, e.what()));
+    }
+  }
+
   std::string api_addresses;
   for (const auto& a : http.addresses()) api_addresses += (api_addresses.empty() ? "" : ",") + a;
   log::info("server started", {{"version", FAULTLINE_VERSION}, {"api", api_addresses}, {"config", o.config},

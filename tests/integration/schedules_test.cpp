@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "Upstreams.h"
@@ -263,6 +264,45 @@ TEST(Schedules, AUserWhoChangesARampedAttributeTakesItOver) {
   EXPECT_EQ(parse_json(server.api().get("/proxies/p/toxics/lag").body)["attributes"]["latency"], 42) << "the ramp stopped touching it";
   EXPECT_EQ(server.api().del("/faultline/schedules/r").status, 204);
   EXPECT_EQ(parse_json(server.api().get("/proxies/p/toxics/lag").body)["attributes"]["latency"], 42) << "and its undo leaves it too";
+}
+
+std::string write_temp(const std::string& text, const char* suffix) {
+  std::string path = "/tmp/faultline-schedules-XXXXXX";
+  path += suffix;
+  const int fd = ::mkstemps(path.data(), static_cast<int>(std::strlen(suffix)));
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  return path;
+}
+
+TEST(Schedules, AConfigFileStartsTheSchedulesItLists) {
+  const std::string path = write_temp(R"(
+- name: db
+  listen: 127.0.0.1:0
+  upstream: 127.0.0.1:9
+  toxics:
+    - {name: lag, type: latency, attributes: {latency: 10}}
+  schedules:
+    - {name: flapping, kind: flap, mode: refuse, up_ms: 10s, down_ms: 5s}
+    - {name: slower, kind: ramp, toxic: lag, attribute: latency, from: 10, to: 100, duration_ms: 1m}
+)", ".yaml");
+  ServerProcess server(ServerOptions{{"-config", path}});
+  ::unlink(path.c_str());
+  EXPECT_EQ(schedule(server, "flapping")["state"], "running");
+  EXPECT_EQ(schedule(server, "flapping")["proxy"], "db");
+  EXPECT_EQ(schedule(server, "slower")["toxic"], "lag");
+}
+
+TEST(Schedules, ABadScheduleInAConfigFileStopsTheStartNamingIt) {
+  const std::string path = write_temp(R"([{"name":"db","listen":"127.0.0.1:0","upstream":"127.0.0.1:9",
+      "schedules":[{"kind":"flap","up_ms":-1}]}])", ".json");
+  ServerProcess server(ServerOptions{{"-config", path}, {}, false});
+  EXPECT_NE(server.wait_exit(), 0);
+  ::unlink(path.c_str());
+  const std::string out = server.output();
+  EXPECT_NE(out.find("proxy #1 (\"db\"), schedule #1"), std::string::npos) << out;
+  EXPECT_NE(out.find("up_ms"), std::string::npos) << out;
 }
 
 TEST(Schedules, ErrorsNameTheFieldTheValueAndWhatIsAllowed) {
