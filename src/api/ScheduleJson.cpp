@@ -41,6 +41,21 @@ void append_schedule(std::string& out, const ScheduleView& v) {
     }
   } else if (s.kind == ScheduleKind::Window) {
     obj.field("duration_ms", ms(s.duration));
+  } else if (s.kind == ScheduleKind::Timeline) {
+    obj.field("repeat", s.repeat);
+    obj.field("period_ms", ms(s.period));
+    std::string& steps = obj.key("steps");
+    steps += '[';
+    for (size_t i = 0; i < s.timeline.size(); ++i) {
+      if (i) steps += ',';
+      json::ObjectWriter step(steps);
+      step.field("at_ms", ms(s.timeline[i].at));
+      step.field("action", s.timeline[i].action);
+      if (!s.timeline[i].batch.add.empty()) append_toxic(step.key("toxic"), s.timeline[i].batch.add[0]);
+      else if (!s.timeline[i].batch.remove_if_present.empty()) step.field("toxic", s.timeline[i].batch.remove_if_present[0]);
+      else if (!s.timeline[i].batch.update.empty()) step.field("toxic", s.timeline[i].batch.update[0].name);
+    }
+    steps += ']';
   } else {
     json::append_string(obj.key("attribute"), s.attribute);
     const bool ramp = s.kind == ScheduleKind::Ramp;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <thread>
 
@@ -391,8 +392,21 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
       if (i == schema.size())
         throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + " has no attribute " + set.attribute);
       if (set.only_if && *set.only_if != spec.attributes[i]) return nullptr;
-      if (auto problem = schema[i].check(spec.type_name(), set.value)) throw ControlError(ControlErrorKind::Invalid, *problem);
-      spec.attributes[i] = set.value;
+      // A number in the attribute's own storage: 5.0 for an integer attribute is 5, 5 for a number is 5.0.
+      AttributeValue value = set.value;
+      const bool whole = schema[i].type == AttributeType::Integer || schema[i].type == AttributeType::Duration;
+      if (whole && std::holds_alternative<double>(value)) {
+        const double d = std::get<double>(value);
+        if (d != std::floor(d) || std::fabs(d) > 9e18)
+          throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": attribute " + set.attribute + " takes whole numbers");
+        value = static_cast<int64_t>(d);
+      } else if (schema[i].type == AttributeType::Number && std::holds_alternative<int64_t>(value)) {
+        value = static_cast<double>(std::get<int64_t>(value));
+      } else if (value.index() != schema[i].default_value.index()) {
+        throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": attribute " + set.attribute + " is not a number");
+      }
+      if (auto problem = schema[i].check(spec.type_name(), value)) throw ControlError(ControlErrorKind::Invalid, *problem);
+      spec.attributes[i] = value;
     }
   }
   if (patch.duration) {
@@ -515,6 +529,10 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
     if (batch.enabled == false) stop(p, false, pending);
     else if (starting) start(p, *listener, pending);  // with the new toxics from its first connection
     else if (toxics_changed) push_toxics(p, pending);
+    if (batch.cut && p.running()) {
+      pending.add(engine_.cut_connections(p.runtime->id));
+      log::info("connections cut", {{"proxy", proxy}});
+    }
     log_batch(proxy, batch);
     result = view(p);
   }

@@ -73,7 +73,8 @@ struct ToxicBatch {
   bool skip_missing_updates = false; // a toxic to update that is gone is no error (schedules)
   bool quiet = false;                // logs its updates at debug (a ramp's every step)
   std::vector<ToxicSpec> add;        // then, in order
-  std::optional<bool> enabled;       // last
+  std::optional<bool> enabled;       // then
+  bool cut = false;                  // last: close the proxy's open connections (while it runs)
 };
 
 struct PopulateEntry {

@@ -70,6 +70,10 @@ ChangeTicket Engine::set_toxics(uint64_t id, ToxicSnapshotPtr toxics) {
   return on_every_worker([id, toxics](Worker& w) { w.set_toxics(id, toxics); });
 }
 
+ChangeTicket Engine::cut_connections(uint64_t id) {
+  return on_every_worker([id](Worker& w) { w.cut_connections(id); });
+}
+
 void Engine::run_on_worker(size_t index, std::function<void()> fn) {
   if (index < workers_.size()) workers_[index]->loop().post(std::move(fn));
 }

@@ -50,6 +50,8 @@ class Engine {
   ChangeTicket stop_accepting(uint64_t id, int listen_fd);
   // Gives every connection of the proxy (and every later one) these toxics.
   ChangeTicket set_toxics(uint64_t id, ToxicSnapshotPtr toxics);
+  // Closes every open connection of the proxy (FIN); new clients are still accepted.
+  ChangeTicket cut_connections(uint64_t id);
   void stop();  // closes everything and joins the threads
 
   // Runs `fn` on worker `index`'s loop thread (tests, and tools that must act from a loop).

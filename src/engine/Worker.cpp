@@ -76,6 +76,10 @@ void Worker::remove_proxy(uint64_t id) {
   loop_.dispose(std::move(holder));
 }
 
+void Worker::cut_connections(uint64_t id) {
+  if (auto it = proxies_.find(id); it != proxies_.end()) close_all(*it->second);
+}
+
 void Worker::close_all(LoopProxy& proxy) {
   while (proxy.sessions) proxy.sessions->close_gracefully();
 }

@@ -50,6 +50,7 @@ class Worker {
   void remove_proxy(uint64_t id);       // stops accepting and closes its connections
   int stop_accepting(uint64_t id);       // returns the listening socket it stopped watching, or -1
   void set_toxics(uint64_t id, ToxicSnapshotPtr toxics);  // older versions than the current one are ignored
+  void cut_connections(uint64_t id);  // closes the proxy's open connections; it goes on accepting
   void session_opened(LoopProxy& proxy, ProxySession* session);  // takes ownership and starts it
   void session_closed(LoopProxy& proxy, ProxySession* session);  // destroyed at the end of this loop round
   Nanos descriptor_retry_delay() const;

@@ -1,6 +1,9 @@
 #include "schedule/Schedule.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 #include <numbers>
 
 namespace faultline {
@@ -22,6 +25,10 @@ std::optional<TimePoint> Schedule::next_at() const {
   if (state_ == ScheduleState::Pending) return begins_at_;
   if (spec_.kind == ScheduleKind::Window) return begins_at_ + spec_.duration;
   if (spec_.kind == ScheduleKind::Ramp || spec_.kind == ScheduleKind::Wave) return sample_time(step_);
+  if (spec_.kind == ScheduleKind::Timeline) {
+    const int64_t n = static_cast<int64_t>(spec_.timeline.size());
+    return begins_at_ + spec_.period * (step_ / n) + spec_.timeline[static_cast<size_t>(step_ % n)].at;
+  }
   // Flap: step 2N+1 is cycle N's down edge, step 2N+2 its end (the next up).
   const Nanos period = spec_.up + spec_.down;
   const int64_t cycle = (step_ - 1) / 2;
@@ -33,6 +40,10 @@ std::vector<ScheduleTransition> Schedule::advance(TimePoint now) {
   std::vector<ScheduleTransition> out;
   if (spec_.kind == ScheduleKind::Ramp || spec_.kind == ScheduleKind::Wave) {
     advance_modulation(now, out);
+    return out;
+  }
+  if (spec_.kind == ScheduleKind::Timeline) {
+    advance_timeline(now, out);
     return out;
   }
   for (auto at = next_at(); at && *at <= now; at = next_at()) {
@@ -66,7 +77,8 @@ std::vector<ScheduleTransition> Schedule::advance(TimePoint now) {
 ToxicBatch Schedule::cancel() {
   ToxicBatch undo;
   const bool modulates = spec_.kind == ScheduleKind::Ramp || spec_.kind == ScheduleKind::Wave;
-  if (faulty_) undo = modulates ? undo_modulation("cancelled").batch : fault_off("cancelled").batch;
+  if (spec_.kind == ScheduleKind::Timeline) undo = undo_timeline();
+  else if (faulty_) undo = modulates ? undo_modulation("cancelled").batch : fault_off("cancelled").batch;
   state_ = ScheduleState::Cancelled;
   phase_ = "cancelled";
   faulty_ = false;
@@ -230,6 +242,52 @@ void Schedule::advance_modulation(TimePoint now, std::vector<ScheduleTransition>
     }
     ++step_;
   }
+}
+
+// ---- timeline ---------------------------------------------------------------
+
+void Schedule::advance_timeline(TimePoint now, std::vector<ScheduleTransition>& out) {
+  const int64_t n = static_cast<int64_t>(spec_.timeline.size());
+  for (auto at = next_at(); at && *at <= now; at = next_at()) {
+    state_ = ScheduleState::Running;
+    const TimelineStep& step = spec_.timeline[static_cast<size_t>(step_ % n)];
+    ScheduleTransition t;
+    t.phase = fmt::format("step {}/{} ({})", step_ % n + 1, n, step.action);
+    t.batch = step.batch;
+    t.iteration = step_ / n;
+    if (!step.added_toxic.empty()) {
+      // Added by an earlier pass and still there: replaced, so each pass starts from the step's values.
+      if (std::find(timeline_toxics_.begin(), timeline_toxics_.end(), step.added_toxic) != timeline_toxics_.end())
+        t.batch.remove_if_present.push_back(step.added_toxic);
+      else
+        timeline_toxics_.push_back(step.added_toxic);
+    }
+    for (const auto& gone : step.batch.remove_if_present) std::erase(timeline_toxics_, gone);  // its own remove steps
+    if (step.batch.enabled) timeline_disabled_ = !*step.batch.enabled;
+    phase_ = t.phase;
+    iteration_ = t.iteration;
+    ++transitions_;
+    out.push_back(std::move(t));
+    ++step_;
+    if (spec_.repeat > 0 && step_ >= spec_.repeat * n) {
+      // Over: what it added, and a disable, do not outlive it.
+      ScheduleTransition end;
+      end.phase = "finished";
+      end.batch = undo_timeline();
+      end.iteration = iteration_;
+      if (!end.batch.remove_if_present.empty() || end.batch.enabled) out.push_back(std::move(end));
+      state_ = ScheduleState::Finished;
+      phase_ = "finished";
+      return;
+    }
+  }
+}
+
+ToxicBatch Schedule::undo_timeline() {
+  ToxicBatch undo;
+  undo.remove_if_present = std::exchange(timeline_toxics_, {});
+  if (std::exchange(timeline_disabled_, false)) undo.enabled = true;
+  return undo;
 }
 
 }  // namespace faultline

@@ -53,6 +53,9 @@ class Schedule {
   ScheduleTransition move_to(int64_t k);
   ScheduleTransition undo_modulation(const std::string& phase);
   void advance_modulation(TimePoint now, std::vector<ScheduleTransition>& out);
+  // timeline
+  void advance_timeline(TimePoint now, std::vector<ScheduleTransition>& out);
+  ToxicBatch undo_timeline();
   ToxicSpec own_toxic(Direction d) const;  // flap timeout/reset modes
 
   ScheduleSpec spec_;
@@ -64,6 +67,8 @@ class Schedule {
   int64_t step_ = 0;         // transitions planned so far (flap: 2 per cycle)
   uint64_t transitions_ = 0;
   std::optional<AttributeValue> last_written_;  // ramp, wave: the value it set last
+  std::vector<std::string> timeline_toxics_;    // timeline: the toxics it added and has not removed
+  bool timeline_disabled_ = false;              // timeline: the proxy is disabled by one of its steps
 };
 
 }  // namespace faultline

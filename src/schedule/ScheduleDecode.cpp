@@ -1,5 +1,6 @@
 #include "schedule/ScheduleDecode.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -112,6 +113,75 @@ void decode_modulation(const json::Value& doc, ScheduleSpec& s) {
   }
 }
 
+// One timeline step's action as a batch.
+TimelineStep timeline_step(const json::Value& step, size_t index, const ScheduleSpec& s) {
+  const std::string where = fmt::format("steps[{}].", index);
+  auto field = [&](const char* name) { return where + name; };
+  if (!step.is_object()) refuse(field("").c_str(), step, "a step is an object: {\"at_ms\": N, \"action\": ...}");
+  TimelineStep t;
+  const auto at = read_duration_ms(step, "at_ms", Nanos(0));
+  if (!at) refuse(field("at_ms").c_str(), json::Value(), "when the step happens, from the start of each pass, is required");
+  t.at = *at;
+  const json::Value* action = json::find_member(step, "action");
+  if (!action || !action->is_string()) refuse(field("action").c_str(), action ? *action : json::Value(), "one of add, update, remove, disable, enable, cut");
+  t.action = action->get<std::string>();
+  if (t.action == "add") {
+    ToxicSpec toxic = toxic_field(step, "toxic", fmt::format("{}_{}", s.name, index + 1));
+    t.added_toxic = toxic.name;
+    t.batch.add.push_back(std::move(toxic));
+  } else if (t.action == "update" || t.action == "remove") {
+    const json::Value* name = json::find_member(step, "toxic");
+    if (!name || !name->is_string() || name->get<std::string>().empty())
+      refuse(field("toxic").c_str(), name ? *name : json::Value(), "the name of the toxic to " + t.action);
+    if (t.action == "remove") {
+      t.batch.remove_if_present.push_back(name->get<std::string>());
+    } else {
+      t.batch.skip_missing_updates = true;
+      if (const json::Value* attrs = json::find_member(step, "attributes")) {
+        if (!attrs->is_object()) refuse(field("attributes").c_str(), *attrs, "an object of attribute values");
+        for (auto it = attrs->begin(); it != attrs->end(); ++it) {
+          if (!it.value().is_number()) refuse(field("attributes").c_str(), it.value(), "numbers (the toxic's ranges are checked when the step runs)");
+          ToxicPatch patch;
+          patch.set = ToxicPatch::SetOne{it.key(), it.value().is_number_integer() ? AttributeValue(it.value().get<int64_t>()) : AttributeValue(it.value().get<double>()), std::nullopt};
+          t.batch.update.push_back({name->get<std::string>(), std::move(patch)});
+        }
+      }
+      if (const json::Value* toxicity = json::find_member(step, "toxicity")) {
+        if (!toxicity->is_number() || toxicity->get<double>() < 0 || toxicity->get<double>() > 1)
+          refuse(field("toxicity").c_str(), *toxicity, "a number from 0 to 1");
+        ToxicPatch patch;
+        patch.set = ToxicPatch::SetOne{"toxicity", toxicity->get<double>(), std::nullopt};
+        t.batch.update.push_back({name->get<std::string>(), std::move(patch)});
+      }
+      if (t.batch.update.empty()) refuse(field("attributes").c_str(), json::Value(), "an update needs attributes or toxicity");
+    }
+  } else if (t.action == "disable" || t.action == "enable") {
+    t.batch.enabled = t.action == "enable";
+  } else if (t.action == "cut") {
+    t.batch.cut = true;
+  } else {
+    refuse(field("action").c_str(), *action, "one of add, update, remove, disable, enable, cut");
+  }
+  return t;
+}
+
+void decode_timeline(const json::Value& doc, ScheduleSpec& s) {
+  const json::Value* steps = json::find_member(doc, "steps");
+  if (!steps || !steps->is_array() || steps->empty() || steps->size() > 10000)
+    refuse("steps", steps ? *steps : json::Value(), "a list of 1 to 10000 steps {\"at_ms\": N, \"action\": ...}");
+  for (size_t i = 0; i < steps->size(); ++i) s.timeline.push_back(timeline_step((*steps)[i], i, s));
+  std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+  if (const json::Value* repeat = json::find_member(doc, "repeat")) {
+    if (!repeat->is_number_integer() || repeat->get<int64_t>() < 0 || repeat->get<int64_t>() > 1'000'000'000)
+      refuse("repeat", *repeat, "passes to run: a whole number from 0 (until cancelled) to 1000000000");
+    s.repeat = repeat->get<int64_t>();
+  }
+  s.period = read_duration_ms(doc, "period_ms", Millis(1)).value_or(s.timeline.back().at);
+  if (s.period < s.timeline.back().at)
+    refuse("period_ms", *json::find_member(doc, "period_ms"), "at least the last step's at_ms");
+  if (s.repeat != 1 && s.period == Nanos(0)) refuse("period_ms", json::Value(), "a repeated timeline needs a period above 0");
+}
+
 }  // namespace
 
 void check_modulation_range(const ScheduleSpec& s, const AttributeSchema& a) {
@@ -128,6 +198,7 @@ std::string_view to_string(ScheduleKind kind) {
     case ScheduleKind::Window: return "window";
     case ScheduleKind::Ramp: return "ramp";
     case ScheduleKind::Wave: return "wave";
+    case ScheduleKind::Timeline: return "timeline";
   }
   return "?";
 }
@@ -159,14 +230,13 @@ ScheduleSpec decode_schedule(const json::Value& doc) {
   ScheduleSpec s;
   s.proxy = text(doc, "proxy", "", "the name of a proxy");
   if (s.proxy.empty()) refuse("proxy", json::Value(), "the name of a proxy is required");
-  const std::string kind = text(doc, "kind", "", "one of flap, window, ramp, wave");
+  const std::string kind = text(doc, "kind", "", "one of flap, window, ramp, wave, timeline");
   if (kind == "flap") s.kind = ScheduleKind::Flap;
   else if (kind == "window") s.kind = ScheduleKind::Window;
   else if (kind == "ramp") s.kind = ScheduleKind::Ramp;
   else if (kind == "wave") s.kind = ScheduleKind::Wave;
-  else if (kind == "timeline")
-    refuse("kind", json::Value(kind), "not available yet in this build; allowed: flap, window, ramp, wave");
-  else refuse("kind", json::find_member(doc, "kind") ? *json::find_member(doc, "kind") : json::Value(), "one of flap, window, ramp, wave");
+  else if (kind == "timeline") s.kind = ScheduleKind::Timeline;
+  else refuse("kind", json::find_member(doc, "kind") ? *json::find_member(doc, "kind") : json::Value(), "one of flap, window, ramp, wave, timeline");
   s.name = text(doc, "name", s.proxy + "_" + kind, "a name of up to 1000 bytes");
   if (s.name.empty()) refuse("name", json::Value(s.name), "a non-empty name");
   if (auto problem = check_name_length("schedule", s.name)) throw ApiError(400, *problem);
@@ -197,6 +267,8 @@ ScheduleSpec decode_schedule(const json::Value& doc) {
     if (s.mode == FlapMode::Toxic) s.toxic = toxic_field(doc, "toxic", s.name);
   } else if (s.kind == ScheduleKind::Ramp || s.kind == ScheduleKind::Wave) {
     decode_modulation(doc, s);
+  } else if (s.kind == ScheduleKind::Timeline) {
+    decode_timeline(doc, s);
   } else {
     s.toxic = toxic_field(doc, "toxic", s.name);
     const auto duration = read_duration_ms(doc, "duration_ms", Millis(1));

@@ -7,17 +7,26 @@
 #include <vector>
 
 #include "engine/Clock.h"
+#include "control/Registry.h"
 #include "model/ToxicSpec.h"
 
 namespace faultline {
 
-enum class ScheduleKind { Flap, Window, Ramp, Wave };
+enum class ScheduleKind { Flap, Window, Ramp, Wave, Timeline };
 enum class Shape { Linear, Exponential, Sine, Square, Triangle, Sawtooth };
 enum class FlapMode { Refuse, Timeout, Reset, Toxic };
 
 std::string_view to_string(ScheduleKind kind);
 std::string_view to_string(FlapMode mode);
 std::string_view to_string(Shape shape);
+
+// One step of a timeline: at `at` into each pass, one action.
+struct TimelineStep {
+  Nanos at{0};
+  std::string action;       // add, update, remove, disable, enable, cut
+  ToxicBatch batch;         // what it does
+  std::string added_toxic;  // add: the name of the toxic it adds (removed by the clean-up)
+};
 
 struct ScheduleSpec {
   std::string name;   // default <proxy>_<kind>
@@ -48,6 +57,10 @@ struct ScheduleSpec {
   // and (for an existing toxic) what it was before, to put back at the end.
   bool whole_numbers = true;
   std::optional<AttributeValue> original;
+
+  // timeline: steps in time order, `repeat` passes (0: until cancelled), each `period` long
+  std::vector<TimelineStep> timeline;
+  int64_t repeat = 1;
 };
 
 }  // namespace faultline

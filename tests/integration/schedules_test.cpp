@@ -305,6 +305,41 @@ TEST(Schedules, ABadScheduleInAConfigFileStopsTheStartNamingIt) {
   EXPECT_NE(out.find("up_ms"), std::string::npos) << out;
 }
 
+TEST(Schedules, ATimelineWithRepeatActsAtEachStep) {
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("p", echo.port());
+  Socket old_client(connect_tcp(port));
+  old_client.send("a");
+  ASSERT_EQ(recv_exact(old_client.fd(), 1).data, "a");
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = server.api().post("/faultline/schedules", R"({"name":"t","proxy":"p","kind":"timeline","repeat":2,"period_ms":800,
+      "steps":[{"at_ms":0,"action":"add","toxic":{"name":"lag","type":"latency","attributes":{"latency":5}}},
+               {"at_ms":200,"action":"update","toxic":"lag","attributes":{"latency":77}},
+               {"at_ms":300,"action":"cut"},
+               {"at_ms":400,"action":"disable"},
+               {"at_ms":600,"action":"enable"}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto at = [&](int ms) { std::this_thread::sleep_until(start + std::chrono::milliseconds(ms)); };
+  auto latency = [&] { return parse_json(server.api().get("/proxies/p/toxics/lag").body)["attributes"]["latency"].get<int>(); };
+  at(100);
+  EXPECT_EQ(latency(), 5);
+  at(250);
+  EXPECT_EQ(latency(), 77);
+  at(350);
+  EXPECT_NE(wait_for_end(old_client.fd(), 1000ms), ReadEnd::Timeout) << "cut closed the open connection";
+  at(500);
+  EXPECT_FALSE(port_accepts(port)) << "disabled";
+  at(700);
+  EXPECT_TRUE(port_accepts(port)) << "enabled";
+  at(900);
+  EXPECT_EQ(latency(), 5) << "second pass: added again";
+  EXPECT_EQ(schedule(server, "t")["iteration"], 1);
+  EXPECT_TRUE(eventually([&] { return schedule(server, "t")["state"] == "finished"; }));
+  EXPECT_FALSE(has_toxic(server, "p", "lag")) << "what it added does not outlive it";
+  EXPECT_TRUE(port_accepts(port));
+}
+
 TEST(Schedules, ErrorsNameTheFieldTheValueAndWhatIsAllowed) {
   ServerProcess server;
   server.create_proxy("p", free_port());

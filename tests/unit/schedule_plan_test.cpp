@@ -151,6 +151,33 @@ TEST(SchedulePlan, ASineWaveStaysBetweenMinAndMax) {
   EXPECT_FALSE(s.done()) << "no duration: until cancelled";
 }
 
+TEST(SchedulePlan, ATimelinePlaysItsStepsEachPassAndCleansUpAtTheEnd) {
+  const TimePoint t0 = TimePoint(1h);
+  Schedule s(decode(R"({"name":"t","proxy":"p","kind":"timeline","repeat":2,"period_ms":100,"steps":[
+      {"at_ms":50,"action":"disable"},
+      {"at_ms":0,"action":"add","toxic":{"name":"lag","type":"latency","attributes":{"latency":5}}},
+      {"at_ms":20,"action":"update","toxic":"lag","attributes":{"latency":50},"toxicity":0.5},
+      {"at_ms":30,"action":"cut"}]})"), t0);
+  std::vector<std::pair<Nanos, std::string>> seen;
+  while (auto at = s.next_at())
+    for (const auto& t : s.advance(*at)) seen.emplace_back(*at - t0, t.phase);
+  ASSERT_EQ(seen.size(), 9u) << "4 steps x 2 passes, then the clean-up";
+  EXPECT_EQ(seen[0], (std::pair<Nanos, std::string>{0ms, "step 1/4 (add)"}));
+  EXPECT_EQ(seen[3], (std::pair<Nanos, std::string>{50ms, "step 4/4 (disable)"}));
+  EXPECT_EQ(seen[4], (std::pair<Nanos, std::string>{100ms, "step 1/4 (add)"}));
+  EXPECT_EQ(seen[8].second, "finished");
+  EXPECT_EQ(s.state(), ScheduleState::Finished);
+}
+
+TEST(SchedulePlan, CancellingATimelineRemovesWhatItAddedAndEnablesWhatItDisabled) {
+  Schedule s(decode(R"({"name":"t","proxy":"p","kind":"timeline","repeat":0,"period_ms":1000,"steps":[
+      {"at_ms":0,"action":"add","toxic":{"type":"noop"}},{"at_ms":10,"action":"disable"}]})"), TimePoint(1h));
+  s.advance(TimePoint(1h) + 10ms);
+  const ToxicBatch undo = s.cancel();
+  EXPECT_EQ(undo.remove_if_present, std::vector<std::string>{"t_1"});
+  EXPECT_EQ(undo.enabled, true);
+}
+
 TEST(ScheduleDecode, DefaultsFollowTheOperatorScripts) {
   const ScheduleSpec s = decode(R"({"proxy":"db","kind":"flap"})");
   EXPECT_EQ(s.name, "db_flap");
@@ -185,7 +212,11 @@ TEST(ScheduleDecode, RefusalsNameFieldValueAndAllowed) {
             "invalid schedule range: invalid value for bandwidth attribute rate: -5 (must be 0 or more, in KB/s; at most 100000000)");
   EXPECT_NE(error(R"({"proxy":"p","kind":"wave","toxic":"x","attribute":"toxicity","min":0.5,"max":0.2,"period_ms":100})").find("max"),
             std::string::npos);
-  EXPECT_NE(error(R"({"proxy":"p","kind":"timeline"})").find("not available yet"), std::string::npos);
+  EXPECT_NE(error(R"({"proxy":"p","kind":"timeline"})").find("steps"), std::string::npos);
+  EXPECT_EQ(error(R"({"proxy":"p","kind":"timeline","steps":[{"at_ms":0,"action":"explode"}]})"),
+            "invalid schedule field \"steps[0].action\": \"explode\" (one of add, update, remove, disable, enable, cut)");
+  EXPECT_NE(error(R"({"proxy":"p","kind":"timeline","period_ms":5,"steps":[{"at_ms":10,"action":"cut"}]})").find("period_ms"),
+            std::string::npos);
 }
 
 }  // namespace
