@@ -255,6 +255,21 @@ void add_shortcuts(CLI::App& app, Invocation& in) {
 // A duration flag as the API takes it: whole milliseconds.
 int64_t duration_flag(const std::string& text) { return parse_value(parse_duration_ms, text); }
 
+// Which toxic a ramp or wave moves: --toxic, or one it adds.
+void set_target(const Invocation& in, nlohmann::json& body) {
+  if (!in.name.empty()) body["name"] = in.name;
+  body["attribute"] = in.attribute;
+  if (!in.toxic.empty()) {
+    body["toxic"] = in.toxic;
+    return;
+  }
+  if (in.attribute == "toxicity" && in.type.empty())
+    throw CommandError("A toxicity ramp needs the toxic: --toxic NAME, or --type TYPE for a new one");
+  nlohmann::json toxic = {{"type", in.type.empty() ? type_for_attribute(in.attribute) : in.type}};
+  toxic["stream"] = in.direction == "up" ? "upstream" : "downstream";
+  body["toxic"] = toxic;
+}
+
 void add_schedule_commands(CLI::App& app, Invocation& in) {
   auto* flap = command(app, "flap", "Alternate healthy and impaired periods, run by the server",
                        "faultline flap redis --mode timeout --up 10s --down 5s --timeout 20s --stream up");
@@ -295,19 +310,7 @@ void add_schedule_commands(CLI::App& app, Invocation& in) {
     add_json_flag(sub, in);
     return sub;
   };
-  auto target = [&](nlohmann::json& body) {
-    if (!in.name.empty()) body["name"] = in.name;
-    body["attribute"] = in.attribute;
-    if (!in.toxic.empty()) {
-      body["toxic"] = in.toxic;
-      return;
-    }
-    if (in.attribute == "toxicity" && in.type.empty())
-      throw CommandError("A toxicity ramp needs the toxic: --toxic NAME, or --type TYPE for a new one");
-    nlohmann::json toxic = {{"type", in.type.empty() ? type_for_attribute(in.attribute) : in.type}};
-    toxic["stream"] = in.direction == "up" ? "upstream" : "downstream";
-    body["toxic"] = toxic;
-  };
+
 
   auto* ramp = modulation("ramp", "Move an attribute from one value to another over time",
                           "faultline ramp redis latency --from 0 --to 500 --over 60s --steps 6");
@@ -324,7 +327,7 @@ void add_schedule_commands(CLI::App& app, Invocation& in) {
                              {"duration_ms", duration_flag(in.over)}, {"steps", in.steps}};
       if (!in.shape.empty()) body["shape"] = in.shape;
       if (!in.then.empty()) body["then"] = in.then;
-      target(body);
+      set_target(in, body);
       create_schedule(ctx, body, in.wait);
     };
   });
@@ -343,7 +346,7 @@ void add_schedule_commands(CLI::App& app, Invocation& in) {
                              {"period_ms", duration_flag(in.period)}};
       if (!in.shape.empty()) body["shape"] = in.shape;
       if (!in.for_duration.empty()) body["duration_ms"] = duration_flag(in.for_duration);
-      target(body);
+      set_target(in, body);
       create_schedule(ctx, body, in.wait);
     };
   });

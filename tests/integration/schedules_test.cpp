@@ -130,6 +130,23 @@ TEST(Schedules, ATimeoutFlapAddsItsToxicsOnlyWhileDown) {
   EXPECT_TRUE(toxic_names(server, "db").empty());
 }
 
+TEST(Schedules, AToxicModeFlapAddsTheGivenToxicWhileDownAndWindowsMayOverlap) {
+  ServerProcess server;
+  server.create_proxy("p", free_port());
+  ASSERT_EQ(server.api().post("/faultline/schedules", R"({"name":"f","proxy":"p","kind":"flap","mode":"toxic","up_ms":1,"down_ms":"1h",
+            "toxic":{"type":"bandwidth","attributes":{"rate":7}}})").status, 201);
+  ASSERT_TRUE(eventually([&] { return has_toxic(server, "p", "f"); }));
+  EXPECT_EQ(parse_json(server.api().get("/proxies/p/toxics/f").body)["attributes"]["rate"], 7);
+  for (const char* name : {"w1", "w2"})
+    ASSERT_EQ(server.api().post("/faultline/schedules", std::string(R"({"name":")") + name +
+              R"(","proxy":"p","kind":"window","duration_ms":"1h","toxic":{"type":"latency"}})").status, 201);
+  EXPECT_TRUE(has_toxic(server, "p", "w1"));
+  EXPECT_TRUE(has_toxic(server, "p", "w2"));
+  EXPECT_EQ(server.api().del("/faultline/schedules/w1").status, 204);
+  EXPECT_FALSE(has_toxic(server, "p", "w1"));
+  EXPECT_TRUE(has_toxic(server, "p", "w2")) << "each window owns its toxic";
+}
+
 TEST(Schedules, AWindowSwitchesItsToxicOnLaterForAWhile) {
   ServerProcess server;
   server.create_proxy("p", free_port());
