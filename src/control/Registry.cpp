@@ -62,6 +62,7 @@ ProxyView Registry::view(const Proxy& p) const {
   ProxyView v;
   v.spec = p.spec;
   v.spec.enabled = p.running();
+  v.instance = p.instance;
   for (const auto& chain : p.chains)
     for (const auto& t : chain) v.toxics.push_back(shown(t->spec));
   v.active_connections = p.counters->connections_active.load(std::memory_order_relaxed);
@@ -147,6 +148,7 @@ ProxyView Registry::create_proxy(const ProxySpec& spec) {
     if (auto problem = check_protocol(spec.protocol)) throw ControlError(ControlErrorKind::Invalid, *problem);
     Proxy p;
     p.spec = spec;
+    p.instance = next_instance_++;
     if (spec.enabled) start(p, acquire_listener(nullptr, target), pending);
     else p.spec.enabled = false;
     auto& stored = proxies_[spec.name] = std::move(p);
@@ -304,6 +306,7 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
         }
         Proxy p;
         p.spec = spec;
+        p.instance = next_instance_++;
         for (const auto& t : step.entry->toxics)
           p.chains[index_of(t.direction)].push_back(make_config(t, next_toxic_id_++, next_generation_++));
         Proxy& stored = proxies_[spec.name] = std::move(p);
@@ -471,6 +474,7 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
   {
     std::lock_guard lock(mutex_);
     Proxy& p = find(proxy);
+    if (batch.instance && *batch.instance != p.instance) not_found("proxy");
     // Work on copies: the proxy changes only once every step has succeeded.
     ToxicChainConfig chains[2] = {p.chains[0], p.chains[1]};
     auto locate = [&](const std::string& name) -> ToxicConfigPtr* {

@@ -30,6 +30,7 @@ namespace faultline {
 
 struct ProxyView {
   ProxySpec spec;
+  uint64_t instance = 0;  // which proxy of that name: a new one (created, or replaced by populate) has a new number
   std::vector<ToxicSpec> toxics;  // upstream chain, then downstream chain
   int64_t active_connections = 0;
 };
@@ -75,6 +76,9 @@ struct ToxicBatch {
   std::vector<ToxicSpec> add;        // then, in order
   std::optional<bool> enabled;       // then
   bool cut = false;                  // last: close the proxy's open connections (while it runs)
+  // Only for this instance of the proxy: a schedule's step never lands on a
+  // new proxy that took the name of the one it was made for (404 instead).
+  std::optional<uint64_t> instance;
 };
 
 struct PopulateEntry {
@@ -159,6 +163,7 @@ class Registry {
     ProxySpec spec;
     ToxicChainConfig chains[2];
     uint64_t toxics_version = 0;  // of the last snapshot posted
+    uint64_t instance = 0;
     std::shared_ptr<ProxyRuntime> runtime;  // set while listening
     std::shared_ptr<ProxyCounters> counters = std::make_shared<ProxyCounters>();  // for its whole life
     int listen_fd = -1;
@@ -192,6 +197,7 @@ class Registry {
   mutable std::recursive_mutex mutex_;
   std::map<std::string, Proxy> proxies_;
   uint64_t next_runtime_id_ = 1;
+  uint64_t next_instance_ = 1;
   uint64_t next_toxic_id_ = 1;
   uint64_t next_generation_ = 1;
   std::vector<RetiredCounters> retired_;

@@ -31,6 +31,7 @@ struct TimelineStep {
 struct ScheduleSpec {
   std::string name;   // default <proxy>_<kind>
   std::string proxy;
+  uint64_t proxy_instance = 0;  // set by the scheduler: the proxy it was made for (see ToxicBatch::instance)
   ScheduleKind kind = ScheduleKind::Flap;
   Nanos start{0};     // delay before it begins
 

@@ -48,7 +48,7 @@ void Scheduler::bind_existing_toxic(ScheduleSpec& spec) {
 }
 
 ScheduleView Scheduler::create(ScheduleSpec spec) {
-  registry_.get_proxy(spec.proxy);  // 404 for an unknown proxy
+  spec.proxy_instance = registry_.get_proxy(spec.proxy).instance;  // 404 for an unknown proxy
   const bool modulates = spec.kind == ScheduleKind::Ramp || spec.kind == ScheduleKind::Wave;
   if (modulates && !spec.toxic) bind_existing_toxic(spec);
   std::lock_guard order(apply_mutex_);  // it may replace a finished schedule a transition still points at
@@ -250,7 +250,9 @@ void Scheduler::play(const Schedule& s, const std::vector<ScheduleTransition>& t
 void Scheduler::apply(const Schedule& s, const ToxicBatch& batch, const std::string& what) {
   if (batch.add.empty() && batch.remove_if_present.empty() && batch.update.empty() && !batch.enabled) return;
   try {
-    registry_.apply(s.spec().proxy, batch);
+    ToxicBatch bound = batch;
+    bound.instance = s.spec().proxy_instance;
+    registry_.apply(s.spec().proxy, bound);
   } catch (const std::exception& e) {
     // A user's change won (a toxic of that name exists, the proxy is gone): leave it be.
     log::warn("schedule step not applied", {{"schedule", s.spec().name}, {"proxy", s.spec().proxy}, {"phase", what},

@@ -78,6 +78,18 @@ TEST_F(ControlPlane, AFailingBatchChangesNothing) {
   EXPECT_EQ(toxic_names(), std::vector<std::string>{"keep"});
 }
 
+TEST_F(ControlPlane, ABatchBoundToAProxyNeverLandsOnANewProxyOfTheSameName) {
+  const uint64_t first = registry.get_proxy("p").instance;
+  registry.delete_proxy("p");
+  registry.create_proxy(ProxySpec{"p", "127.0.0.1:0", "127.0.0.1:9", true});
+  EXPECT_NE(registry.get_proxy("p").instance, first);
+  ToxicBatch late;  // a schedule's step, computed for the proxy that is gone
+  late.add = {toxic(R"({"type":"noop"})")};
+  late.instance = first;
+  EXPECT_THROW(registry.apply("p", late), ControlError);
+  EXPECT_TRUE(toxic_names().empty());
+}
+
 TEST_F(ControlPlane, RefusalsAreDomainErrorsThatTheApiMapsToStatusCodes) {
   auto kind_of = [](auto&& fn) {
     try {
