@@ -291,7 +291,7 @@ Response Api::proxy(const Request& r, const std::vector<std::string>& params) {
     registry_.delete_proxy(name);
     return no_content();
   }
-  registry_.get_proxy(name);  // 404 comes before body errors
+  const ProxyView current = registry_.get_proxy(name);  // 404 comes before body errors
   const json::Value doc = json::parse_request_body(r.body);
   json::expect_object(doc, "toxiproxy.Proxy");
   ProxyPatch patch;
@@ -299,9 +299,9 @@ Response Api::proxy(const Request& r, const std::vector<std::string>& params) {
   patch.upstream = json::read_string(doc, "upstream", "Proxy.upstream");
   patch.enabled = json::read_bool(doc, "enabled", "Proxy.enabled");
   // A proxy keeps its protocol for life: a change is refused, not ignored.
-  if (auto protocol = json::read_string(doc, "protocol", "Proxy.protocol"); protocol && *protocol != registry_.get_proxy(name).spec.protocol)
+  if (auto protocol = json::read_string(doc, "protocol", "Proxy.protocol"); protocol && *protocol != current.spec.protocol)
     throw ApiError(400, "invalid protocol \"" + *protocol + "\": a proxy's protocol cannot change (it is " +
-                            registry_.get_proxy(name).spec.protocol + ")");
+                            current.spec.protocol + ")");
   return json_response(200, proxy_json(registry_.update_proxy(name, patch)));
 }
 
