@@ -131,6 +131,7 @@ const std::vector<RouteEntry>& route_table() {
       {"/metrics", {}, &Api::metrics, true},
       {"/faultline/stats", {"GET"}, &Api::stats},
       {"/faultline/stats/stream", {"GET"}, &Api::stats_stream},
+      {"/faultline/events", {"GET"}, &Api::events},
       {"/faultline/schedules", {"GET", "POST"}, &Api::schedules},
       {"/faultline/schedules/{schedule}", {"GET", "DELETE"}, &Api::schedule},
       {"/proxies/{proxy}", {"GET", "POST", "PATCH", "DELETE"}, &Api::proxy},

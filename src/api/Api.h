@@ -14,6 +14,7 @@ namespace faultline::api {
 }  // namespace faultline::api
 namespace faultline {
 class Scheduler;
+class EventJournal;
 }
 namespace faultline::api {
 
@@ -24,6 +25,7 @@ struct ApiOptions {
   // Called after every request that matched a route (route as a pattern: "/proxies/{proxy}").
   std::function<void(const std::string& method, const std::string& route, int status)> on_request;
   Scheduler* scheduler = nullptr;  // schedules and timed toxics; without one they are refused
+  EventJournal* journal = nullptr;  // the event stream; without one it answers 503
 };
 
 class Api {
@@ -46,6 +48,7 @@ class Api {
   Response stats_stream(const Request& r, const Params& params);
   Response schedules(const Request& r, const Params& params);
   Response schedule(const Request& r, const Params& params);
+  Response events(const Request& r, const Params& params);
 
  private:
   Response route(const Request& request, const std::vector<std::string>& path);

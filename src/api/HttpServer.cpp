@@ -150,7 +150,7 @@ struct HttpServer::Impl {
 
   Reply handle(const http::request<http::string_body>& req, std::shared_ptr<ResponseStream>& stream) {
     Request request{std::string(req.method_string()), std::string(req.target()),
-                    std::string(req[http::field::user_agent]), req.body()};
+                    std::string(req[http::field::user_agent]), req.body(), std::string(req["Last-Event-ID"])};
     Response response;
     try {
       response = handler(request);
@@ -174,6 +174,11 @@ struct HttpServer::Impl {
     stream.expires_never();
     auto [ec, n] = co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
+    if (!reply.body().empty()) {  // what the handler put before the stream
+      auto opening = http::make_chunk(asio::buffer(reply.body()));
+      auto [open_ec, open_n] = co_await asio::async_write(stream, opening, asio::as_tuple(asio::use_awaitable));
+      if (open_ec) co_return;
+    }
     asio::steady_timer timer(io);
     for (bool first = true;; first = false) {
       if (!first) {
@@ -183,6 +188,7 @@ struct HttpServer::Impl {
       }
       std::optional<std::string> piece = body->next ? body->next() : std::nullopt;
       if (!piece) break;
+      if (piece->empty()) continue;  // an empty chunk would end the body
       auto chunk = http::make_chunk(asio::buffer(*piece));
       stream.expires_after(std::chrono::seconds(30));  // a reader that stopped reading is let go
       auto [write_ec, written] = co_await asio::async_write(stream, chunk, asio::as_tuple(asio::use_awaitable));

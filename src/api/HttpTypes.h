@@ -16,11 +16,13 @@ struct Request {
   std::string target;   // path and query, as sent
   std::string user_agent;
   std::string body;
+  std::string last_event_id;  // the Last-Event-ID header: where a reconnecting event stream resumes
 };
 
 // A response whose body keeps coming (server-sent events): after the
 // headers, `next` is called every `interval` and what it returns is sent at
-// once; nothing ends the stream, and it stops when the client goes away.
+// once (an empty string: nothing this time); nothing (nullopt) ends the
+// stream, which also stops when the client goes away.
 struct ResponseStream {
   std::chrono::milliseconds interval{1000};
   std::function<std::optional<std::string>()> next;

@@ -58,6 +58,24 @@ const Registry::Proxy& Registry::find(const std::string& name) const {
   return it->second;
 }
 
+void Registry::report_proxy(ChangeKind kind, const Proxy& p, std::string_view reason, std::string_view origin) const {
+  ControlChange c{kind, p.spec.name};
+  c.proxy_spec = &p.spec;
+  c.reason = reason;
+  c.schedule = origin;
+  report(c);
+}
+
+void Registry::report_toxic(ChangeKind kind, const std::string& proxy, const ToxicSpec& t, std::string_view reason,
+                            std::string_view origin) const {
+  ControlChange c{kind, proxy};
+  const ToxicSpec visible = shown(t);
+  c.toxic = &visible;
+  c.reason = reason;
+  c.schedule = origin;
+  report(c);
+}
+
 ProxyView Registry::view(const Proxy& p) const {
   ProxyView v;
   v.spec = p.spec;
@@ -154,6 +172,7 @@ ProxyView Registry::create_proxy(const ProxySpec& spec) {
     auto& stored = proxies_[spec.name] = std::move(p);
     log::info("proxy created", {{"name", spec.name}, {"listen", stored.spec.listen}, {"upstream", spec.upstream},
                                 {"enabled", stored.spec.enabled}});
+    report_proxy(ChangeKind::ProxyCreated, stored);
     result = view(stored);
   }
   pending.wait();
@@ -192,6 +211,7 @@ ProxyView Registry::update_proxy(const std::string& name, const ProxyPatch& patc
     const bool moved = listen != p.spec.listen || upstream != p.spec.upstream;
     if (!moved && enabled == p.running()) return view(p);  // nothing to do: connections live on
     if (!target) target = net::resolve_listen(listen);  // an IP literal once running: no DNS
+    const bool was_running = p.running();
 
     if (enabled) {
       // Acquire first: if the new address cannot be had, nothing changes.
@@ -208,6 +228,8 @@ ProxyView Registry::update_proxy(const std::string& name, const ProxyPatch& patc
     }
     log::info("proxy updated", {{"name", name}, {"listen", p.spec.listen}, {"upstream", p.spec.upstream},
                                 {"enabled", p.running()}});
+    if (moved) report_proxy(ChangeKind::ProxyUpdated, p);
+    if (was_running != p.running()) report_proxy(p.running() ? ChangeKind::ProxyEnabled : ChangeKind::ProxyDisabled, p);
     result = view(p);
   }
   pending.wait();
@@ -220,6 +242,7 @@ void Registry::delete_proxy(const std::string& name) {
     std::lock_guard lock(mutex_);
     Proxy& p = find(name);
     stop(p, false, pending);
+    report_proxy(ChangeKind::ProxyDeleted, p);
     proxies_.erase(name);
     log::info("proxy deleted", {{"name", name}});
   }
@@ -301,6 +324,7 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
         auto it = proxies_.find(spec.name);
         if (it != proxies_.end()) {
           stop(it->second, taken.count(it->second.listen_fd) > 0, pending);
+          report_proxy(ChangeKind::ProxyDeleted, it->second, "populate");
           proxies_.erase(it);
           replaced.push_back(spec.name);
         }
@@ -312,6 +336,9 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
         Proxy& stored = proxies_[spec.name] = std::move(p);
         if (spec.enabled) start(stored, step.listener, pending);
         else stored.spec.enabled = false;
+        report_proxy(ChangeKind::ProxyCreated, stored, "populate");
+        for (const auto& chain : stored.chains)
+          for (const auto& t : chain) report_toxic(ChangeKind::ToxicAdded, spec.name, t->spec, "populate");
       }
       result.push_back(view(proxies_.at(spec.name)));
     }
@@ -343,14 +370,20 @@ void Registry::reset() {
       for (auto& [p, l] : to_start) ::close(l.fd);
       throw;
     }
-    for (auto& [p, l] : to_start) start(*p, l, pending);
+    for (auto& [p, l] : to_start) {
+      start(*p, l, pending);
+      report_proxy(ChangeKind::ProxyEnabled, *p, "reset");
+    }
     for (auto& [name, p] : proxies_) {
       if (p.chains[0].empty() && p.chains[1].empty()) continue;
+      for (const auto& chain : p.chains)
+        for (const auto& t : chain) report_toxic(ChangeKind::ToxicRemoved, name, t->spec, "reset");
       p.chains[0].clear();
       p.chains[1].clear();
       push_toxics(p, pending);
     }
     log::info("reset applied", {{"proxies", proxies_.size()}});
+    report(ControlChange{ChangeKind::Reset, {}});
   }
   pending.wait();
   if (listener_) listener_->registry_reset();
@@ -483,21 +516,28 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
           if (t->spec.name == name) return &t;
       return nullptr;
     };
+    // What went and what changed, reported once the batch is committed.
+    std::vector<std::pair<ToxicConfigPtr, std::string_view>> removed;
+    std::vector<ToxicConfigPtr> updated_toxics;
     for (const auto& name : batch.remove) {
       ToxicConfigPtr* slot = locate(name);
       if (!slot) not_found("toxic");
-      for (auto& chain : chains) std::erase(chain, *slot);
+      const ToxicConfigPtr gone = *slot;
+      removed.emplace_back(gone, "");
+      for (auto& chain : chains) std::erase(chain, gone);
     }
     for (const auto& e : batch.expire) {
       ToxicConfigPtr* slot = locate(e.name);
       if (slot && (*slot)->spec.duration && (*slot)->spec.expires_at == e.at) {
         const ToxicConfigPtr gone = *slot;
+        removed.emplace_back(gone, "expired");
         for (auto& chain : chains) std::erase(chain, gone);
       }
     }
     for (const auto& name : batch.remove_if_present) {
       if (ToxicConfigPtr* slot = locate(name)) {
         const ToxicConfigPtr gone = *slot;
+        removed.emplace_back(gone, "");
         for (auto& chain : chains) std::erase(chain, gone);
       }
     }
@@ -505,7 +545,10 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
       ToxicConfigPtr* slot = locate(u.name);
       if (!slot && batch.skip_missing_updates) continue;
       if (!slot) not_found("toxic");
-      if (auto updated = updated_config(**slot, u.patch)) *slot = std::move(updated);  // null: a conditional change skipped
+      if (auto updated = updated_config(**slot, u.patch)) {  // null: a conditional change skipped
+        *slot = std::move(updated);
+        updated_toxics.push_back(*slot);
+      }
     }
     std::vector<ToxicConfigPtr> added;
     for (ToxicSpec t : batch.add) {
@@ -530,12 +573,19 @@ ProxyView Registry::apply(const std::string& proxy, const ToxicBatch& batch) {
           expiries.emplace_back(t->spec.name, t->spec.expires_at);
     p.chains[0] = std::move(chains[0]);
     p.chains[1] = std::move(chains[1]);
+    const bool was_running = p.running();
     if (batch.enabled == false) stop(p, false, pending);
     else if (starting) start(p, *listener, pending);  // with the new toxics from its first connection
     else if (toxics_changed) push_toxics(p, pending);
+    for (const auto& [gone, reason] : removed) report_toxic(ChangeKind::ToxicRemoved, proxy, gone->spec, reason, batch.origin);
+    for (const auto& t : updated_toxics) report_toxic(ChangeKind::ToxicUpdated, proxy, t->spec, "", batch.origin);
+    for (const auto& t : added) report_toxic(ChangeKind::ToxicAdded, proxy, t->spec, "", batch.origin);
+    if (was_running != p.running())
+      report_proxy(p.running() ? ChangeKind::ProxyEnabled : ChangeKind::ProxyDisabled, p, "", batch.origin);
     if (batch.cut && p.running()) {
       pending.add(engine_.cut_connections(p.runtime->id));
       log::info("connections cut", {{"proxy", proxy}});
+      report_proxy(ChangeKind::ConnectionsCut, p, "", batch.origin);
     }
     log_batch(proxy, batch);
     result = view(p);

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "control/ControlChange.h"
 #include "control/ControlError.h"
 #include "engine/Engine.h"
 #include "net/ListenSocket.h"
@@ -79,6 +80,7 @@ struct ToxicBatch {
   // Only for this instance of the proxy: a schedule's step never lands on a
   // new proxy that took the name of the one it was made for (404 instead).
   std::optional<uint64_t> instance;
+  std::string origin;                // the schedule making this change (reported with each event)
 };
 
 struct PopulateEntry {
@@ -145,6 +147,7 @@ class Registry {
   // given another expiry meanwhile.
   bool expire_toxic(const std::string& proxy, const std::string& name, TimePoint expires_at);
   void set_listener(RegistryListener* listener) { listener_ = listener; }  // before serving
+  void set_observer(ChangeObserver* observer) { observer_ = observer; }    // before serving
 
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
@@ -194,6 +197,14 @@ class Registry {
 
   Engine& engine_;
   RegistryListener* listener_ = nullptr;
+  ChangeObserver* observer_ = nullptr;
+  // Reports a change to the observer (under the lock, so in order).
+  void report(ControlChange change) const {
+    if (observer_) observer_->changed(change);
+  }
+  void report_proxy(ChangeKind kind, const Proxy& p, std::string_view reason = {}, std::string_view origin = {}) const;
+  void report_toxic(ChangeKind kind, const std::string& proxy, const ToxicSpec& t, std::string_view reason = {},
+                    std::string_view origin = {}) const;
   mutable std::recursive_mutex mutex_;
   std::map<std::string, Proxy> proxies_;
   uint64_t next_runtime_id_ = 1;

@@ -68,6 +68,7 @@ ScheduleView Scheduler::create(ScheduleSpec spec) {
     counter = ScheduleCounters{s.name, s.proxy, std::string(to_string(s.kind)), counter.transitions};
     log::info("schedule created", {{"schedule", s.name}, {"proxy", s.proxy}, {"kind", to_string(s.kind)},
                                    {"start_ms", std::chrono::duration_cast<Millis>(s.start).count()}});
+    report(ChangeKind::ScheduleStarted, *created);
     // What is due at once happens before the reply (a window from now is on when the POST answers).
     first = created->advance(time_.now());
     counter.transitions += first.size();
@@ -126,6 +127,7 @@ void Scheduler::cancel(const std::string& name) {
   }
   apply(*s, undo, "cancelled");
   log::info("schedule cancelled", {{"schedule", name}, {"proxy", s->spec().proxy}});
+  report(ChangeKind::ScheduleCancelled, *s);
 }
 
 void Scheduler::cancel_where(const std::function<bool(const Schedule&)>& which, bool undo) {
@@ -140,6 +142,7 @@ void Scheduler::cancel_where(const std::function<bool(const Schedule&)>& which, 
   for (auto& [s, batch] : undos) {
     if (undo) apply(*s, batch, "cancelled");
     log::info("schedule cancelled", {{"schedule", s->spec().name}, {"proxy", s->spec().proxy}});
+    report(ChangeKind::ScheduleCancelled, *s);
   }
 }
 
@@ -240,11 +243,25 @@ void Scheduler::fire_due() {
 
 void Scheduler::play(const Schedule& s, const std::vector<ScheduleTransition>& transitions) {
   for (const auto& t : transitions) {
+    report(ChangeKind::ScheduleTransition, s, t.phase, t.iteration);  // before the changes it makes
     apply(s, t.batch, t.phase);
     log::info("schedule transition", {{"schedule", s.spec().name}, {"proxy", s.spec().proxy},
                                       {"kind", to_string(s.spec().kind)}, {"phase", t.phase}, {"iteration", t.iteration}});
   }
-  if (!transitions.empty() && s.state() == ScheduleState::Finished) log::info("schedule finished", {{"schedule", s.spec().name}});
+  if (!transitions.empty() && s.state() == ScheduleState::Finished) {
+    log::info("schedule finished", {{"schedule", s.spec().name}});
+    report(ChangeKind::ScheduleFinished, s);
+  }
+}
+
+void Scheduler::report(ChangeKind kind, const Schedule& s, std::string_view phase, int64_t iteration) const {
+  if (!observer_) return;
+  ControlChange c{kind, s.spec().proxy};
+  c.schedule = s.spec().name;
+  c.schedule_kind = to_string(s.spec().kind);
+  c.phase = phase;
+  c.iteration = iteration;
+  observer_->changed(c);
 }
 
 void Scheduler::apply(const Schedule& s, const ToxicBatch& batch, const std::string& what) {
@@ -252,6 +269,7 @@ void Scheduler::apply(const Schedule& s, const ToxicBatch& batch, const std::str
   try {
     ToxicBatch bound = batch;
     bound.instance = s.spec().proxy_instance;
+    bound.origin = s.spec().name;
     registry_.apply(s.spec().proxy, bound);
   } catch (const std::exception& e) {
     // A user's change won (a toxic of that name exists, the proxy is gone): leave it be.

@@ -50,6 +50,7 @@ class Scheduler final : public RegistryListener {
   std::vector<ScheduleCounters> counters() const;  // for /metrics, every schedule seen
   std::vector<std::string> running_on(const std::string& proxy) const;
   void stop();  // shutdown: cancels everything (with clean-up) and joins the thread
+  void set_observer(ChangeObserver* observer) { observer_ = observer; }  // before serving
 
   // RegistryListener
   void proxy_removed(const std::string& proxy) override;
@@ -70,9 +71,11 @@ class Scheduler final : public RegistryListener {
   ScheduleView view_locked(const Schedule& s) const;
   WallTime wall_of(TimePoint t) const;
   void cancel_where(const std::function<bool(const Schedule&)>& which, bool undo);
+  void report(ChangeKind kind, const Schedule& s, std::string_view phase = {}, int64_t iteration = 0) const;
 
   Registry& registry_;
   const TimeSource& time_;
+  ChangeObserver* observer_ = nullptr;
   std::mutex apply_mutex_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

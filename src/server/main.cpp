@@ -19,6 +19,8 @@
 #include "engine/Engine.h"
 #include "log/Log.h"
 #include "schedule/Scheduler.h"
+#include "events/EventJournal.h"
+#include "events/EventPublisher.h"
 #include "metrics/ApiStats.h"
 #include "metrics/Metrics.h"
 #include "server/GoFlags.h"
@@ -46,6 +48,7 @@ struct ServerOptions {
   std::chrono::nanoseconds api_idle_timeout = std::chrono::seconds(60);
   int64_t header_limit = 64 * 1024;
   int64_t api_max_connections = 1024;
+  int64_t event_buffer = static_cast<int64_t>(EventJournal::kDefaultCapacity);
   bool demo_upstreams = false;
   std::string log_format = "text";
   bool verbose = false;
@@ -87,6 +90,7 @@ int run(int argc, char** argv) {
   flags.add_duration("api-idle-timeout", &o.api_idle_timeout, "how long a keep-alive API connection may wait for its next request");
   flags.add_int("api-header-limit", &o.header_limit, "largest API request line plus headers in bytes (larger: 431)");
   flags.add_int("api-max-connections", &o.api_max_connections, "open API connections at most; a new one closes the one that has waited longest for a request");
+  flags.add_int("event-buffer", &o.event_buffer, "control events kept for /faultline/events (a reader further behind is told how many it missed)");
   flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
@@ -111,6 +115,8 @@ int run(int argc, char** argv) {
     return fail(fmt::format("invalid value {} for flag -api-header-limit: use 1024 to 16777216 bytes", o.header_limit), 2);
   if (o.api_max_connections < 1 || o.api_max_connections > 1'000'000)
     return fail(fmt::format("invalid value {} for flag -api-max-connections: use 1 to 1000000", o.api_max_connections), 2);
+  if (o.event_buffer < 16 || o.event_buffer > 1'000'000)
+    return fail(fmt::format("invalid value {} for flag -event-buffer: use 16 to 1000000", o.event_buffer), 2);
   log::init(log_level(o), o.log_format == "json" ? log::Format::Json : log::Format::Text);
 
   LoadedConfig config;
@@ -128,9 +134,14 @@ int run(int argc, char** argv) {
   settings.connect_timeout = o.connect_timeout;
   settings.seed = static_cast<uint64_t>(o.seed);
   Engine engine(settings);
+  // Declared before what publishes to them, so they outlive it.
+  EventJournal journal(static_cast<size_t>(o.event_buffer));
+  EventPublisher publisher(journal);
   Registry registry(engine);
   Scheduler scheduler(registry, engine.time());
   registry.set_listener(&scheduler);
+  registry.set_observer(&publisher);
+  scheduler.set_observer(&publisher);
 
   std::unique_ptr<DemoUpstreams> demo;
   if (o.demo_upstreams) {
@@ -149,6 +160,7 @@ int run(int argc, char** argv) {
   ApiStats api_stats;
   api_options.render_metrics = [&] { return render_metrics(registry, &api_stats, metrics_options); };
   api_options.scheduler = &scheduler;
+  api_options.journal = &journal;
   api_options.on_request = [&](const std::string& method, const std::string& route, int status) {
     api_stats.count(method, route, status);
   };
