@@ -8,6 +8,7 @@
 
 #include "cli/Commands.h"
 #include "cli/Completion.h"
+#include "cli/LoadCommand.h"
 #include "cli/Units.h"
 
 namespace faultline::cli {
@@ -23,6 +24,7 @@ struct Invocation {
   std::function<void(Context&)> action;
   std::string offline_output;  // commands that need no server (completion)
   bool offline = false;
+  std::function<int()> standalone;  // commands that run by themselves (load) and return their exit status
 
   // Option values of the individual commands.
   std::string proxy, name, listen, upstream, type, value, timeout, jitter, direction, shell;
@@ -386,6 +388,7 @@ void build(CLI::App& app, Invocation& in) {
   add_toxic_commands(app, in);
   add_schedule_commands(app, in);
   add_shortcuts(app, in);
+  add_load_command(app, in.standalone);
 }
 
 int run_action(Invocation& in) {
@@ -427,6 +430,7 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "{}\n", error.what());
     return 1;
   }
+  if (in.standalone) return in.standalone();
   if (in.offline) {
     fmt::print("{}", in.offline_output);
     return 0;

@@ -1,0 +1,48 @@
+#pragma once
+// What a target's protocol looks like to the load generator: the next
+// request to send (and to which of the target's servers), and whether the
+// bytes received so far are its complete, correct reply. One codec per
+// simulated client, which has one request outstanding at a time.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/Random.h"
+
+namespace faultline::load {
+
+struct TargetSpec;
+
+enum class ReplyState : uint8_t {
+  Incomplete,  // need more bytes
+  Complete,    // `consumed` bytes were the reply, and it is the right one
+  Mismatch,    // the reply is wrong (`problem` says how); the connection is closed
+};
+
+struct ReplyCheck {
+  ReplyState state = ReplyState::Incomplete;
+  size_t consumed = 0;
+  bool close_after = false;  // the server said it will close (HTTP "Connection: close")
+  std::string problem;
+};
+
+class Codec {
+ public:
+  virtual ~Codec() = default;
+  // Writes the next request into `out` (replacing it); returns the index of
+  // the server it must go to (0 for single-server targets).
+  virtual size_t next_request(std::string& out) = 0;
+  // Checks the bytes received for the request last written.
+  virtual ReplyCheck check_reply(std::string_view received) = 0;
+};
+
+// One codec per client; `seed` makes its choices (keys, payloads) reproducible.
+std::unique_ptr<Codec> make_codec(const TargetSpec& target, uint64_t seed);
+
+std::unique_ptr<Codec> make_tcp_echo_codec(const TargetSpec& target, uint64_t seed);
+std::unique_ptr<Codec> make_http_codec(const TargetSpec& target, uint64_t seed);
+std::unique_ptr<Codec> make_redis_codec(const TargetSpec& target, uint64_t seed);
+std::unique_ptr<Codec> make_memcached_codec(const TargetSpec& target, uint64_t seed);
+
+}  // namespace faultline::load
