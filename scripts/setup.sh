@@ -10,6 +10,7 @@ packages=(
   python3 curl                 # soak test; the README's tour
   iperf3                       # bench/run.sh's bulk figures
   clang libclang-rt-14-dev llvm  # libFuzzer targets
+  redis-server redis-tools memcached wrk  # `faultline load` against real servers; bench/load_compare.sh
 )
 
 missing=()
