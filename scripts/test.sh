@@ -57,6 +57,16 @@ p=$(grep -E "^# pass" "$compat_log" | awk '{print $3}'); f=$(grep -E "^# fail" "
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 rm -f "$compat_log"
 
+echo "== example: seed 004's memcached scenarios (examples/memcached/run.sh, shortened)"
+example_log=$(mktemp)
+if FAULTLINE_BIN=build/ci/src SCALE=0.3 API_PORT=28475 OUT="$(mktemp -d)" examples/memcached/run.sh >"$example_log" 2>&1 &&
+   [ "$(grep -cE "fault window" "$example_log")" -eq 5 ]; then
+  cat "$example_log"; passed=$((passed + 1))
+else
+  tail -30 "$example_log"; failed=$((failed + 1)); status=1
+fi
+rm -f "$example_log"
+
 run_suite asan
 
 echo "== build (tsan)"

@@ -33,7 +33,11 @@ class Codec {
   // Writes the next request into `out` (replacing it); returns the index of
   // the server it must go to (0 for single-server targets).
   virtual size_t next_request(std::string& out) = 0;
-  // Checks the bytes received for the request last written.
+  // Makes `request` (written by another codec of the same target) the one
+  // whose reply comes next: the open loop draws requests as they fall due,
+  // then hands each to a free client of the server its key lives on.
+  virtual void expect(std::string_view request) = 0;
+  // Checks the bytes received for the request last written or expected.
   virtual ReplyCheck check_reply(std::string_view received) = 0;
 };
 

@@ -58,13 +58,17 @@ class HttpCodec final : public Codec {
 
   size_t next_request(std::string& out) override {
     out = request_;
+    expect(out);
+    return 0;
+  }
+
+  void expect(std::string_view) override {
     parser_.emplace();
     parser_->body_limit(boost::none);  // bodies are skipped, whatever their size
     parser_->header_limit(64 * 1024);
     parser_->eager(true);
     if (head_) parser_->skip(true);
     fed_ = 0;
-    return 0;
   }
 
   ReplyCheck check_reply(std::string_view received) override {

@@ -77,7 +77,8 @@ struct LoadWorker::Client {
   std::unique_ptr<Codec> codec;
   std::vector<Connection> connections;
   bool busy = false;
-  size_t active = 0;       // the connection of the request in flight
+  size_t home = 0;         // the server this client talks to
+  size_t active = 0;       // the connection of the request in flight (always `home`)
   std::string out;
   size_t written = 0;
   TimePoint due{};
@@ -85,10 +86,19 @@ struct LoadWorker::Client {
 
   EventLoop& loop() { return worker->loop_; }
 
-  void start(TimePoint due_at) {
+  // Sends `planned` (open loop), or a request of its own for its server.
+  void start(TimePoint due_at, std::string* planned = nullptr) {
     busy = true;
     due = due_at;
-    active = codec->next_request(out);
+    if (planned) {
+      out.swap(*planned);
+      codec->expect(out);
+    } else {
+      // Draw until the key lives on this client's server (a few tries).
+      for (int tries = 0; codec->next_request(out) != home && tries < 1000; ++tries) {
+      }
+    }
+    active = home;
     written = 0;
     loop().timers().arm(deadline, due + worker->plan_.timeout);
     Connection& c = connections[active];
@@ -221,9 +231,14 @@ void LoadWorker::Connection::on_io(uint32_t events) {
 
 LoadWorker::LoadWorker(WorkerPlan plan, std::vector<ResolvedEndpoint> endpoints, IntervalSink& sink)
     : plan_(std::move(plan)), endpoints_(std::move(endpoints)), sink_(sink) {
-  for (size_t i = 0; i < plan_.clients; ++i) {
+  const size_t servers = endpoints_.size();
+  idle_.resize(servers);
+  due_.resize(servers);
+  planner_ = make_codec(plan_.target, mix(plan_.seed, 0xFFFF));
+  for (size_t i = 0; i < std::max(plan_.clients, servers); ++i) {
     auto c = std::make_unique<Client>();
     c->worker = this;
+    c->home = i % servers;
     c->codec = make_codec(plan_.target, mix(plan_.seed, i));
     c->connections.resize(endpoints_.size());
     for (size_t e = 0; e < endpoints_.size(); ++e) {
@@ -279,7 +294,7 @@ void LoadWorker::begin() {
   loop_.timers().arm(ender_, plan_.end);
   if (finish_requested_) finishing_ = true;
   if (plan_.rate > 0) {
-    for (auto& c : clients_) idle_.push_back(c.get());
+    for (auto& c : clients_) idle_[c->home].push_back(c.get());
   } else {
     pacer_.set_callback([this] {  // closed loop: every client starts at time zero
       if (!issuing()) return maybe_finish();
@@ -303,7 +318,9 @@ void LoadWorker::pace() {
       loop_.timers().arm(pacer_, at);
       break;
     }
-    due_.push_back(at);
+    Due d{at, {}};
+    const size_t server = planner_->next_request(d.request);
+    due_[server].push_back(std::move(d));
     ++paced_;
   }
   dispatch();
@@ -311,23 +328,28 @@ void LoadWorker::pace() {
 
 void LoadWorker::dispatch() {
   const TimePoint now = loop_.now();
-  while (!due_.empty() && !idle_.empty()) {
-    const TimePoint at = due_.front();
-    due_.pop_front();
-    if (now >= at + plan_.timeout) {
-      record_error(at, now, ErrorClass::Timeout, "no client was free before the timeout");
-      continue;
+  for (size_t server = 0; server < due_.size(); ++server) {
+    auto& due = due_[server];
+    auto& idle = idle_[server];
+    // Requests that waited out their timeout fail, whether or not a client is free.
+    while (!due.empty() && now >= due.front().at + plan_.timeout) {
+      record_error(due.front().at, now, ErrorClass::Timeout, "no client was free before the timeout");
+      due.pop_front();
     }
-    Client* c = idle_.back();
-    idle_.pop_back();
-    c->start(at);
+    while (!due.empty() && !idle.empty()) {
+      Due d = std::move(due.front());
+      due.pop_front();
+      Client* c = idle.back();
+      idle.pop_back();
+      c->start(d.at, &d.request);
+    }
   }
   maybe_finish();
 }
 
 void LoadWorker::client_idle(Client& c, bool after_error) {
   if (plan_.rate > 0) {
-    idle_.push_back(&c);
+    idle_[c.home].push_back(&c);
     // Not from inside a client's own call chain (a refused connect fails at
     // once): a timer due now runs after this round of events.
     if (!dispatcher_.armed()) loop_.timers().arm(dispatcher_, loop_.now());
@@ -345,7 +367,8 @@ void LoadWorker::maybe_finish() {
   if (!finishing_) return;
   // Requests due before the end still go out (open loop) and are waited for.
   const bool all_idle = std::none_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->busy; });
-  if (all_idle && due_.empty()) {
+  const bool none_due = std::all_of(due_.begin(), due_.end(), [](const auto& d) { return d.empty(); });
+  if (all_idle && none_due) {
     loop_.stop();
     return;
   }
@@ -387,7 +410,8 @@ void LoadWorker::flush_until(int64_t slice) {
     int64_t oldest = 0;
     for (const auto& c : clients_)
       if (c->busy) oldest = std::max(oldest, micros(end - c->due));
-    if (!due_.empty()) oldest = std::max(oldest, micros(end - due_.front()));
+    for (const auto& due : due_)
+      if (!due.empty()) oldest = std::max(oldest, micros(end - due.front().at));
     current_.oldest_pending_us = oldest;
     IntervalRecord next;
     next.index = current_.index + 1;

@@ -68,6 +68,10 @@ class LoadWorker {
   friend struct Client;
   friend struct Connection;
 
+  struct Due {
+    TimePoint at;
+    std::string request;
+  };
   void begin();
   void pace();                                   // open loop: queue the requests now due
   void dispatch();                               // hand queued requests to idle clients
@@ -85,8 +89,12 @@ class LoadWorker {
   IntervalSink& sink_;
   EventLoop loop_;
   std::vector<std::unique_ptr<Client>> clients_;
-  std::vector<Client*> idle_;
-  std::deque<TimePoint> due_;                    // open loop: requests due, not yet sent
+  // Per server of the target: clients are bound to one server each, as a
+  // client library keeps a pool per server, so a slow server holds up only
+  // the requests whose keys live there.
+  std::vector<std::vector<Client*>> idle_;
+  std::vector<std::deque<Due>> due_;             // open loop: requests due, not yet sent
+  std::unique_ptr<Codec> planner_;               // open loop: draws each request as it falls due
   uint64_t paced_ = 0;                           // open loop: requests made due so far
   Timer pacer_, ticker_, ender_, drain_limit_, dispatcher_;
   bool finishing_ = false;

@@ -39,6 +39,8 @@ class MemcachedCodec final : public Codec {
     return crc32(key) % servers_;
   }
 
+  void expect(std::string_view request) override { is_set_ = request.rfind("ms ", 0) == 0; }
+
   ReplyCheck check_reply(std::string_view in) override {
     ReplyCheck r;
     const size_t eol = in.find("\r\n");

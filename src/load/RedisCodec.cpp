@@ -31,6 +31,12 @@ class RedisCodec final : public Codec {
     return 0;
   }
 
+  void expect(std::string_view request) override {
+    if (request.rfind("*1\r\n", 0) == 0) op_ = Op::Ping;
+    else if (request.find("\r\nSET\r\n") != std::string_view::npos) op_ = Op::Set;
+    else op_ = Op::Get;
+  }
+
   ReplyCheck check_reply(std::string_view in) override {
     ReplyCheck r;
     const size_t eol = in.find("\r\n");

@@ -21,6 +21,8 @@ class TcpEchoCodec final : public Codec {
     return 0;
   }
 
+  void expect(std::string_view request) override { sent_ = request; }
+
   ReplyCheck check_reply(std::string_view received) override {
     ReplyCheck r;
     const size_t n = std::min(received.size(), sent_.size());
