@@ -124,7 +124,7 @@ svg{display:block;margin:8px 0 16px 0;background:#fff;border:1px solid #ddd}
 .title{font-size:13px;font-weight:600} .axis{font-size:11px;fill:#555} .legend{font-size:11px;fill:#333}
 .grid{stroke:#eee} .fault{fill:#d62728;fill-opacity:0.14} .warmup{fill:#888;fill-opacity:0.10}
 table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child,td:nth-child(2),th:nth-child(2){text-align:left}
 </style></head><body>
 <h1>faultline load report</h1>
 )";

@@ -26,7 +26,8 @@ std::string summary_table(const LoadResult& r) {
   for (const auto& t : r.targets) {
     const double rate = r.measured_s > 0 ? static_cast<double>(t.requests()) / r.measured_s : 0;
     const double error_rate = t.requests() ? 100.0 * static_cast<double>(t.error_total()) / static_cast<double>(t.requests()) : 0;
-    out += fmt::format("{:<34} {:>9} {:>10.1f} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7.2f}%\n", t.url.substr(0, 34),
+    if (t.url.size() > 34) out += t.url + "\n";  // a long URL gets a line of its own
+    out += fmt::format("{:<34} {:>9} {:>10.1f} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7.2f}%\n", t.url.size() > 34 ? "" : t.url,
                        t.requests(), rate, cell_ms(t.latency.percentile(50)), cell_ms(t.latency.percentile(90)),
                        cell_ms(t.latency.percentile(95)), cell_ms(t.latency.percentile(99)),
                        cell_ms(t.latency.percentile(99.9)), cell_ms(t.latency.max()), error_rate);

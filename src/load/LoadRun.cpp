@@ -168,10 +168,10 @@ std::string live_line(const IntervalFigures& f, const std::vector<std::string>& 
   std::string errors;
   for (size_t i = 0; i < kErrorClasses; ++i)
     if (f.errors[i]) errors += fmt::format(" {} {}", to_string(static_cast<ErrorClass>(i)), f.errors[i]);
-  std::string line = fmt::format("{:7.1f}s {:9.0f} req/s  p50 {:8.3f} ms  p99 {:8.3f} ms  errors:{}", f.start_s + f.seconds,
-                                 f.seconds > 0 ? static_cast<double>(f.requests()) / f.seconds : 0,
-                                 static_cast<double>(f.p50_us) / 1000, static_cast<double>(f.p99_us) / 1000,
-                                 errors.empty() ? " none" : errors);
+  auto latency = [&](int64_t us) { return f.ok ? fmt::format("{:8.3f} ms", static_cast<double>(us) / 1000) : "       - ms"; };
+  std::string line = fmt::format("{:7.1f}s {:9.0f} req/s  p50 {}  p99 {}  errors:{}", f.start_s + f.seconds,
+                                 f.seconds > 0 ? static_cast<double>(f.requests()) / f.seconds : 0, latency(f.p50_us),
+                                 latency(f.p99_us), errors.empty() ? " none" : errors);
   if (!faults.empty()) {
     line += "  faults:";
     for (const auto& fault : faults) line += " [" + fault + "]";

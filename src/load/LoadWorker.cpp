@@ -199,11 +199,12 @@ void LoadWorker::Connection::on_io(uint32_t events) {
   if (fd < 0 || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
   bool ended = false;
   int error = 0;
+  // Into one buffer per thread, then only what came is appended: growing
+  // `in` by a whole chunk would clear 64 KiB for every reply.
+  static thread_local std::string scratch(kReadChunk, '\0');
   for (;;) {
-    const size_t had = in.size();
-    in.resize(had + kReadChunk);
-    const ssize_t n = ::recv(fd, in.data() + had, kReadChunk, 0);
-    in.resize(had + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    const ssize_t n = ::recv(fd, scratch.data(), kReadChunk, 0);
+    if (n > 0) in.append(scratch.data(), static_cast<size_t>(n));
     if (n > 0) {
       if (static_cast<size_t>(n) < kReadChunk) break;
       continue;
