@@ -7,6 +7,8 @@
 #include "api/Api.h"
 #include "control/Registry.h"
 #include "engine/Engine.h"
+#include "events/EventJournal.h"
+#include "events/EventPublisher.h"
 #include "log/Log.h"
 
 namespace faultline::fuzz {
@@ -20,8 +22,10 @@ class FuzzServer {
     settings.seed = 1;
     engine_ = std::make_unique<Engine>(settings);
     registry_ = std::make_unique<Registry>(*engine_);
+    registry_->set_observer(&publisher_);  // every change the fuzzer makes is an event too
     api::ApiOptions options;
     options.version = "fuzz";
+    options.journal = &journal_;
     api_ = std::make_unique<api::Api>(*registry_, options);
   }
 
@@ -33,6 +37,8 @@ class FuzzServer {
   }
 
  private:
+  EventJournal journal_{256};  // small, so inputs also exercise "dropped"
+  EventPublisher publisher_{journal_};
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<api::Api> api_;

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 target=${1:-all}
 duration=${2:-30s}
 seconds=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)(s|m|h)?', sys.argv[1]); sys.exit('bad duration: '+sys.argv[1]) if not m else print(int(m[1])*{'s':1,'m':60,'h':3600,None:1}[m[2]])" "$duration") || exit 2
-all_targets=(http_api request_json config_file toxic_attributes cli_units)
+all_targets=(http_api request_json config_file toxic_attributes cli_units load_replies)
 if [ "$target" = all ]; then targets=("${all_targets[@]}"); else targets=("$target"); fi
 
 scripts/setup.sh || exit 1
