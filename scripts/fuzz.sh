@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets (fuzz/*_fuzz.cpp) under ASan+UBSan.
 #   scripts/fuzz.sh all 30s         each target for 30 s (what the test command does)
 #   scripts/fuzz.sh http_api 1h     one target for an hour
-# Targets: http_api request_json config_file toxic_attributes cli_units.
+# Targets: http_api request_json config_file toxic_attributes cli_units load_replies.
 # Starts from the seed corpus in fuzz/corpus/TARGET (read only) plus what
 # earlier runs found in build/fuzz/corpus/TARGET; a crash, leak, timeout or
 # out-of-memory is written to build/fuzz/artifacts/ and fails the run.
@@ -25,7 +25,7 @@ if ! { cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j "$(nproc
 fi
 
 declare -A dict=([http_api]=http [request_json]=json [config_file]=json)
-declare -A max_len=([http_api]=16384 [request_json]=8192 [config_file]=8192 [toxic_attributes]=256 [cli_units]=64)
+declare -A max_len=([http_api]=16384 [request_json]=8192 [config_file]=8192 [toxic_attributes]=256 [cli_units]=64 [load_replies]=4096)
 mkdir -p build/fuzz/artifacts
 status=0
 for t in "${targets[@]}"; do
