@@ -27,6 +27,19 @@ struct ReplyCheck {
   std::string problem;
 };
 
+inline ReplyCheck reply_mismatch(std::string problem) {
+  ReplyCheck r;
+  r.state = ReplyState::Mismatch;
+  r.problem = std::move(problem);
+  return r;
+}
+inline ReplyCheck reply_complete(size_t consumed) {
+  ReplyCheck r;
+  r.state = ReplyState::Complete;
+  r.consumed = consumed;
+  return r;
+}
+
 class Codec {
  public:
   virtual ~Codec() = default;

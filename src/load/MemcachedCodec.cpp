@@ -45,40 +45,27 @@ class MemcachedCodec final : public Codec {
     ReplyCheck r;
     const size_t eol = in.find("\r\n");
     if (eol == std::string_view::npos) {
-      if (in.size() > 64 * 1024) return mismatch("a reply line longer than 64 KiB");
+      if (in.size() > 64 * 1024) return reply_mismatch("a reply line longer than 64 KiB");
       return r;
     }
     const std::string_view line = in.substr(0, eol);
     if (is_set_) {
-      if (line != "HD") return mismatch("ms answered \"" + std::string(line.substr(0, 80)) + "\"");
-      return complete(eol + 2);
+      if (line != "HD") return reply_mismatch("ms answered \"" + std::string(line.substr(0, 80)) + "\"");
+      return reply_complete(eol + 2);
     }
-    if (line == "EN") return complete(eol + 2);  // a miss
-    if (line.substr(0, 3) != "VA ") return mismatch("mg answered \"" + std::string(line.substr(0, 80)) + "\"");
+    if (line == "EN") return reply_complete(eol + 2);  // a miss
+    if (line.substr(0, 3) != "VA ") return reply_mismatch("mg answered \"" + std::string(line.substr(0, 80)) + "\"");
     const std::string_view size_text = line.substr(3, line.find(' ', 3) - 3);
     size_t size = 0;
     auto [end, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
-    if (ec != std::errc() || end != size_text.data() + size_text.size()) return mismatch("a bad VA size");
+    if (ec != std::errc() || end != size_text.data() + size_text.size()) return reply_mismatch("a bad VA size");
     const size_t total = eol + 2 + size + 2;
     if (in.size() < total) return r;
-    if (in.substr(total - 2, 2) != "\r\n") return mismatch("a value without its CRLF");
-    return complete(total);
+    if (in.substr(total - 2, 2) != "\r\n") return reply_mismatch("a value without its CRLF");
+    return reply_complete(total);
   }
 
  private:
-  static ReplyCheck mismatch(std::string problem) {
-    ReplyCheck r;
-    r.state = ReplyState::Mismatch;
-    r.problem = std::move(problem);
-    return r;
-  }
-  static ReplyCheck complete(size_t n) {
-    ReplyCheck r;
-    r.state = ReplyState::Complete;
-    r.consumed = n;
-    return r;
-  }
-
   size_t servers_;
   KeyValueWorkload work_;
   bool is_set_ = false;

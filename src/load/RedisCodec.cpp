@@ -41,48 +41,35 @@ class RedisCodec final : public Codec {
     ReplyCheck r;
     const size_t eol = in.find("\r\n");
     if (eol == std::string_view::npos) {
-      if (in.size() > 64 * 1024) return mismatch("a reply line longer than 64 KiB");
+      if (in.size() > 64 * 1024) return reply_mismatch("a reply line longer than 64 KiB");
       return r;
     }
     const std::string_view line = in.substr(0, eol);
-    if (line.empty()) return mismatch("an empty reply line");
-    if (line[0] == '-') return mismatch("redis error: " + std::string(line.substr(1, 200)));
+    if (line.empty()) return reply_mismatch("an empty reply line");
+    if (line[0] == '-') return reply_mismatch("redis error: " + std::string(line.substr(1, 200)));
     switch (op_) {
       case Op::Ping:
-        if (line != "+PONG") return mismatch("PING answered \"" + std::string(line.substr(0, 80)) + "\"");
-        return complete(eol + 2);
+        if (line != "+PONG") return reply_mismatch("PING answered \"" + std::string(line.substr(0, 80)) + "\"");
+        return reply_complete(eol + 2);
       case Op::Set:
-        if (line != "+OK") return mismatch("SET answered \"" + std::string(line.substr(0, 80)) + "\"");
-        return complete(eol + 2);
+        if (line != "+OK") return reply_mismatch("SET answered \"" + std::string(line.substr(0, 80)) + "\"");
+        return reply_complete(eol + 2);
       case Op::Get: {
-        if (line[0] != '$') return mismatch("GET answered \"" + std::string(line.substr(0, 80)) + "\"");
+        if (line[0] != '$') return reply_mismatch("GET answered \"" + std::string(line.substr(0, 80)) + "\"");
         long long length = 0;
         auto [end, ec] = std::from_chars(line.data() + 1, line.data() + line.size(), length);
-        if (ec != std::errc() || end != line.data() + line.size() || length < -1) return mismatch("a bad bulk length");
-        if (length == -1) return complete(eol + 2);  // nil: the key is not set
+        if (ec != std::errc() || end != line.data() + line.size() || length < -1) return reply_mismatch("a bad bulk length");
+        if (length == -1) return reply_complete(eol + 2);  // nil: the key is not set
         const size_t total = eol + 2 + static_cast<size_t>(length) + 2;
         if (in.size() < total) return r;
-        if (in.substr(total - 2, 2) != "\r\n") return mismatch("a bulk string without its CRLF");
-        return complete(total);
+        if (in.substr(total - 2, 2) != "\r\n") return reply_mismatch("a bulk string without its CRLF");
+        return reply_complete(total);
       }
     }
     return r;
   }
 
  private:
-  static ReplyCheck mismatch(std::string problem) {
-    ReplyCheck r;
-    r.state = ReplyState::Mismatch;
-    r.problem = std::move(problem);
-    return r;
-  }
-  static ReplyCheck complete(size_t n) {
-    ReplyCheck r;
-    r.state = ReplyState::Complete;
-    r.consumed = n;
-    return r;
-  }
-
   bool ping_only_;
   KeyValueWorkload work_;
   Op op_ = Op::Ping;

@@ -3,6 +3,7 @@
 // proxies, each error class caused on purpose with a toxic, the event
 // stream and time to recovery on a known outage, the JSON and HTML outputs
 // read back, and bad input. Label "timing": these run one at a time.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -264,6 +265,32 @@ TEST(Load, ALiveLinePerIntervalOnRequest) {
     if (line.find("req/s  p50") != std::string::npos) ++live;
   EXPECT_GE(live, 3) << r.err;
   EXPECT_NE(r.out.find("p99.9 ms"), std::string::npos) << "the final table goes to stdout";
+}
+
+TEST(Load, CtrlCEndsTheRunEarlyWithTheTableOfWhatWasMeasured) {
+  TestUpstream echo;
+  const std::string out_path = temp_path("interrupted.txt");
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, STDOUT_FILENO);
+    const std::string target = tcp(echo.port());
+    ::execl(FAULTLINE_CLI_PATH, "faultline", "load", target.c_str(), "--rate", "200/s", "--duration", "60s", "--warmup",
+            "0s", "--quiet", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(child, SIGINT);
+  int status = 0;
+  const auto sent = std::chrono::steady_clock::now();
+  ::waitpid(child, &status, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(5)) << "it stops at once, not after 60 s";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const std::string out = read_file(out_path);
+  ::unlink(out_path.c_str());
+  EXPECT_NE(out.find("(interrupted)"), std::string::npos) << out;
+  EXPECT_NE(out.find(tcp(echo.port())), std::string::npos) << out;
 }
 
 TEST(Load, BadInputIsAOneLineError) {
