@@ -9,6 +9,7 @@
 #include "cli/Commands.h"
 #include "cli/Completion.h"
 #include "cli/LoadCommand.h"
+#include "cli/RunCommand.h"
 #include "cli/Units.h"
 
 namespace faultline::cli {
@@ -389,6 +390,7 @@ void build(CLI::App& app, Invocation& in) {
   add_schedule_commands(app, in);
   add_shortcuts(app, in);
   add_load_command(app, in.standalone);
+  add_run_command(app, in.standalone);
 }
 
 int run_action(Invocation& in) {

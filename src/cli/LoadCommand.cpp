@@ -18,7 +18,7 @@ namespace faultline::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) { interrupted = true; }
+void on_interrupt(int) { interrupted = true; }
 
 struct LoadArgs {
   std::vector<std::string> targets;
