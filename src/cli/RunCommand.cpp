@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "experiment/Runner.h"
+#include "experiment/Validate.h"
 #include "experiment/Variables.h"
 
 namespace faultline::cli {
@@ -136,7 +137,36 @@ int run_command(const RunArgs& a) {
 
 }  // namespace
 
+int validate_command(const std::vector<std::string>& paths, const std::vector<std::string>& vars) {
+  Json overrides = Json::object();
+  std::vector<std::string> files;
+  try {
+    for (const auto& v : vars) {
+      auto [key, value] = experiment::parse_var(v);
+      overrides[key] = value;
+    }
+    files = experiments_in(paths);
+  } catch (const ExperimentError& e) {
+    fmt::print(stderr, "faultline validate: {}\n", e.what());
+    return 2;
+  }
+  int bad = 0;
+  for (const auto& file : files) {
+    const auto problems = experiment::validate_experiment(file, overrides);
+    if (problems.empty()) fmt::print("{}: ok\n", file);
+    for (const auto& p : problems) fmt::print("{}\n", p);
+    if (!problems.empty()) ++bad;
+  }
+  return bad == 0 ? 0 : 1;
+}
+
 void add_run_command(CLI::App& app, std::function<int()>& run) {
+  auto checked = std::make_shared<RunArgs>();
+  auto* validate = app.add_subcommand("validate", "Check experiments without running them (each problem with its path)");
+  validate->add_option("paths", checked->paths, "Experiment files or folders")->required();
+  validate->add_option("--var", checked->vars, "A value, as for run");
+  validate->callback([checked, &run] { run = [checked] { return validate_command(checked->paths, checked->vars); }; });
+
   auto args = std::make_shared<RunArgs>();
   auto* sub = app.add_subcommand("run", "Run Chaos Toolkit experiments (JSON or YAML files, or folders of them)");
   sub->footer(

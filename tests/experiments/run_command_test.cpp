@@ -213,6 +213,20 @@ TEST_F(RunTest, VarsOverrideConfigurationAndProblemsAreOneLineBeforeAnythingRuns
   EXPECT_NE(r.err.find("cannot be read"), std::string::npos);
 }
 
+TEST_F(RunTest, ValidateNamesEachProblemByItsPath) {
+  EXPECT_EQ(run_cli({"validate", write("good.json", latency_experiment())}).exit_code, 0);
+  json bad = latency_experiment();
+  bad["method"][0]["provider"]["func"] = "create_lag";
+  bad["method"][1]["provider"]["arguments"]["proxy_name"] = "${nowhere}";
+  bad["steady-state-hypothesis"]["probes"][0]["tolerance"] = {{"type", "regex"}, {"pattern", "("}};
+  const CliResult r = run_cli({"validate", write("bad.json", bad)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("method[0].provider: python function chaostoxi.toxic.actions.create_lag is not available"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("method[1]: ${nowhere} is not defined"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("steady-state-hypothesis.probes[0].tolerance: regex tolerance: bad pattern"), std::string::npos) << r.out;
+  EXPECT_FALSE(has_toxic("lag")) << "nothing ran";
+}
+
 TEST_F(RunTest, AFolderRunEndsWithASummary) {
   const fs::path folder = dir_ / "suite";
   fs::create_directories(folder);
