@@ -5,6 +5,7 @@
 // simulated client, which has one request outstanding at a time.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,16 @@ inline ReplyCheck reply_complete(size_t consumed) {
   r.state = ReplyState::Complete;
   r.consumed = consumed;
   return r;
+}
+
+// The first line of a CRLF text protocol's reply (redis, memcached): the
+// line, or nothing while it is incomplete; `check` becomes a mismatch when
+// the line outgrows any sane reply.
+inline std::optional<std::string_view> reply_line(std::string_view in, ReplyCheck& check) {
+  const size_t eol = in.find("\r\n");
+  if (eol != std::string_view::npos) return in.substr(0, eol);
+  if (in.size() > 64 * 1024) check = reply_mismatch("a reply line longer than 64 KiB");
+  return std::nullopt;
 }
 
 class Codec {

@@ -43,12 +43,10 @@ class MemcachedCodec final : public Codec {
 
   ReplyCheck check_reply(std::string_view in) override {
     ReplyCheck r;
-    const size_t eol = in.find("\r\n");
-    if (eol == std::string_view::npos) {
-      if (in.size() > 64 * 1024) return reply_mismatch("a reply line longer than 64 KiB");
-      return r;
-    }
-    const std::string_view line = in.substr(0, eol);
+    const auto found = reply_line(in, r);
+    if (!found) return r;
+    const std::string_view line = *found;
+    const size_t eol = line.size();
     if (is_set_) {
       if (line != "HD") return reply_mismatch("ms answered \"" + std::string(line.substr(0, 80)) + "\"");
       return reply_complete(eol + 2);

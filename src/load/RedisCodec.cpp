@@ -39,12 +39,10 @@ class RedisCodec final : public Codec {
 
   ReplyCheck check_reply(std::string_view in) override {
     ReplyCheck r;
-    const size_t eol = in.find("\r\n");
-    if (eol == std::string_view::npos) {
-      if (in.size() > 64 * 1024) return reply_mismatch("a reply line longer than 64 KiB");
-      return r;
-    }
-    const std::string_view line = in.substr(0, eol);
+    const auto found = reply_line(in, r);
+    if (!found) return r;
+    const std::string_view line = *found;
+    const size_t eol = line.size();
     if (line.empty()) return reply_mismatch("an empty reply line");
     if (line[0] == '-') return reply_mismatch("redis error: " + std::string(line.substr(1, 200)));
     switch (op_) {
