@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/LoadCommand.h"
+#include "load/LoadSettings.h"
 #include "load/Codec.h"
 #include "load/LoadTarget.h"
 
@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const TargetError&) {
   }
   try {
-    faultline::cli::parse_request_rate(text);
+    faultline::load::parse_request_rate(text);
   } catch (const std::invalid_argument&) {
   }
   return 0;

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <memory>
 
-#include "cli/Units.h"
 #include "load/HtmlReport.h"
 #include "load/LoadReport.h"
 #include "load/LoadRun.h"
+#include "load/LoadSettings.h"
 
 namespace faultline::cli {
 namespace {
@@ -20,28 +20,11 @@ namespace {
 std::atomic<bool> interrupted{false};
 void on_interrupt(int) { interrupted = true; }
 
-struct LoadArgs {
-  std::vector<std::string> targets;
-  std::string duration = "10s", warmup = "2s", timeout = "1s", interval = "1s", rate;
-  size_t concurrency = 0, connections = 64, threads = 0, payload = 64;
-  uint64_t keys = 1000, seed = 1;
-  int expect_status = 0;
-  bool new_connections = false, live = false, quiet = false, no_check = false;
-  std::string json_path, report_path, events, method = "GET", body, mix;
-  std::vector<std::string> headers;
+// The command line's settings, plus what only the command line has.
+struct LoadArgs : load::LoadSettings {
+  bool live = false, quiet = false, no_check = false;
+  std::string json_path, report_path;
 };
-
-Nanos duration_option(const std::string& text, const char* flag, int64_t min_ms, int64_t max_ms) {
-  int64_t ms = 0;
-  try {
-    ms = parse_duration_ms(text);
-  } catch (const UnitError& e) {
-    throw std::invalid_argument(fmt::format("invalid {} \"{}\": {}", flag, text, e.what()));
-  }
-  if (ms < min_ms || ms > max_ms)
-    throw std::invalid_argument(fmt::format("invalid {} \"{}\" (allowed: {} ms to {} ms)", flag, text, min_ms, max_ms));
-  return std::chrono::milliseconds(ms);
-}
 
 bool write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -49,45 +32,9 @@ bool write_file(const std::string& path, const std::string& content) {
   return static_cast<bool>(out);
 }
 
-load::LoadOptions to_options(const LoadArgs& a) {
-  load::LoadOptions o;
-  load::ProtocolOptions p;
-  p.payload = a.payload;
-  p.method = a.method;
-  p.body = a.body;
-  p.expect_status = a.expect_status;
-  p.keys = a.keys;
-  if (!a.mix.empty()) p.mix = load::parse_mix(a.mix);
-  if (a.expect_status != 0 && (a.expect_status < 100 || a.expect_status > 599))
-    throw std::invalid_argument(fmt::format("invalid --expect-status {} (allowed: 100 to 599)", a.expect_status));
-  if (a.keys == 0 || a.keys > 100'000'000) throw std::invalid_argument(fmt::format("invalid --keys {} (allowed: 1 to 100000000)", a.keys));
-  for (const auto& h : a.headers) {
-    const size_t colon = h.find(':');
-    if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
-      throw std::invalid_argument(fmt::format("invalid --header \"{}\" (allowed: \"Name: value\")", h));
-    std::string value = h.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    p.headers.emplace_back(h.substr(0, colon), value);
-  }
-  for (const auto& url : a.targets) o.targets.push_back(load::parse_target(url, p));
-  o.duration = duration_option(a.duration, "--duration", 100, 86'400'000);
-  o.warmup = duration_option(a.warmup, "--warmup", 0, 3'600'000);
-  o.timeout = duration_option(a.timeout, "--timeout", 1, 600'000);
-  o.interval = duration_option(a.interval, "--interval", 100, 3'600'000);
-  if (!a.rate.empty() && a.concurrency)
-    throw std::invalid_argument("--rate and --concurrency exclude each other (open loop or closed loop)");
-  if (!a.rate.empty()) o.rate = parse_request_rate(a.rate);
-  else o.concurrency = a.concurrency ? a.concurrency : 16;
-  if (o.concurrency > 100000) throw std::invalid_argument(fmt::format("invalid --concurrency {} (allowed: 1 to 100000)", o.concurrency));
-  if (a.connections == 0 || a.connections > 100000)
-    throw std::invalid_argument(fmt::format("invalid --connections {} (allowed: 1 to 100000)", a.connections));
-  if (a.threads > 256) throw std::invalid_argument(fmt::format("invalid --threads {} (allowed: 0 to 256)", a.threads));
-  o.connections = a.connections;
-  o.threads = a.threads;
-  o.new_connections = a.new_connections;
-  o.events_url = a.events;
-  o.seed = a.seed;
-  o.check_targets = !a.no_check;
+load::LoadOptions to_options(LoadArgs a) {
+  a.check_targets = !a.no_check;
+  load::LoadOptions o = load::to_load_options(a);
   o.live = !a.quiet && (a.live || ::isatty(STDERR_FILENO));
   return o;
 }
@@ -125,26 +72,6 @@ int run_load_command(const LoadArgs& args) {
 }
 
 }  // namespace
-
-double parse_request_rate(const std::string& text) {
-  std::string number = text, unit = "s";
-  if (const size_t slash = text.find('/'); slash != std::string::npos) {
-    number = text.substr(0, slash);
-    unit = text.substr(slash + 1);
-  }
-  double scale = 1;
-  if (!number.empty() && (number.back() == 'k' || number.back() == 'K')) {
-    scale = 1000;
-    number.pop_back();
-  }
-  double value = 0;
-  const bool ok = parse_number(number, value) && (unit == "s" || unit == "m" || unit == "min");
-  if (ok && (unit == "m" || unit == "min")) scale /= 60;
-  value *= scale;
-  if (!ok || !(value >= 0.1 && value <= 10'000'000))
-    throw std::invalid_argument(fmt::format("invalid --rate \"{}\" (allowed: 0.1/s to 10000000/s, as 2000/s, 5k/s or 120/m)", text));
-  return value;
-}
 
 void add_load_command(CLI::App& app, std::function<int()>& run) {
   auto args = std::make_shared<LoadArgs>();

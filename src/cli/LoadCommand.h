@@ -14,7 +14,4 @@ namespace faultline::cli {
 // exit status).
 void add_load_command(CLI::App& app, std::function<int()>& run);
 
-// "2000/s", "2000", "120/m", "5k/s" -> requests per second; throws std::invalid_argument.
-double parse_request_rate(const std::string& text);
-
 }  // namespace faultline::cli

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "experiment/Runner.h"
 #include "experiment/Validate.h"
@@ -27,7 +28,8 @@ void on_interrupt(int) { interrupted = true; }
 
 struct RunArgs {
   std::vector<std::string> paths, vars, var_files;
-  std::string journal_path = "journal.json", dry, rollback_strategy = "default", hypothesis_strategy = "default";
+  std::string journal_path = "journal.json", dry, rollback_strategy, hypothesis_strategy;  // empty: the experiment's runtime, else default
+  std::optional<double> hypothesis_frequency;
   bool fail_fast = false;
 };
 
@@ -76,17 +78,15 @@ experiment::RunOptions options_from(const RunArgs& a) {
   else if (a.dry == "activities") o.dry = experiment::DryMode::Activities;
   else if (a.dry == "pause") o.dry = experiment::DryMode::Pause;
   else throw ExperimentError("invalid --dry \"" + a.dry + "\" (allowed: probes, actions, activities, pause)");
-  if (a.rollback_strategy == "default") o.rollbacks = experiment::RollbackStrategy::Default;
-  else if (a.rollback_strategy == "always") o.rollbacks = experiment::RollbackStrategy::Always;
-  else if (a.rollback_strategy == "never") o.rollbacks = experiment::RollbackStrategy::Never;
-  else if (a.rollback_strategy == "deviated") o.rollbacks = experiment::RollbackStrategy::Deviated;
-  else throw ExperimentError("invalid --rollback-strategy \"" + a.rollback_strategy + "\" (allowed: default, always, never, deviated)");
-  if (a.hypothesis_strategy == "default") o.hypothesis = experiment::HypothesisStrategy::Default;
-  else if (a.hypothesis_strategy == "before-method-only") o.hypothesis = experiment::HypothesisStrategy::BeforeMethodOnly;
-  else if (a.hypothesis_strategy == "after-method-only") o.hypothesis = experiment::HypothesisStrategy::AfterMethodOnly;
-  else if (a.hypothesis_strategy == "during-method-only" || a.hypothesis_strategy == "continuously")
-    throw ExperimentError("--hypothesis-strategy " + a.hypothesis_strategy + " is not supported yet (allowed now: default, before-method-only, after-method-only)");
-  else throw ExperimentError("invalid --hypothesis-strategy \"" + a.hypothesis_strategy + "\" (allowed: default, before-method-only, after-method-only)");
+  if (!a.rollback_strategy.empty()) o.rollbacks = experiment::parse_rollback_strategy(a.rollback_strategy, "--rollback-strategy");
+  if (!a.hypothesis_strategy.empty())
+    o.hypothesis = experiment::parse_hypothesis_strategy(a.hypothesis_strategy, "--hypothesis-strategy");
+  if (a.hypothesis_frequency) {
+    if (!(*a.hypothesis_frequency > 0 && *a.hypothesis_frequency <= 86400))
+      throw ExperimentError(fmt::format("invalid --hypothesis-frequency {} (allowed: above 0 to 86400 seconds)", *a.hypothesis_frequency));
+    o.hypothesis_frequency_s = a.hypothesis_frequency;
+  }
+  o.fail_fast = a.fail_fast;
   o.interrupted = &interrupted;
   o.colour = ::isatty(STDERR_FILENO) && !std::getenv("NO_COLOR");
   return o;
@@ -179,9 +179,12 @@ void add_run_command(CLI::App& app, std::function<int()>& run) {
   sub->add_option("--var", args->vars, "A value: key=value, key:int=N, key:float=X, key:bool=true (repeatable; wins over the file)");
   sub->add_option("--var-file", args->var_files, "Values from a JSON, YAML or .env file (repeatable)");
   sub->add_option("--dry", args->dry, "Do not run: probes, actions, activities (both) or pause (skip pauses)");
-  sub->add_option("--rollback-strategy", args->rollback_strategy, "default, always, never or deviated");
-  sub->add_option("--hypothesis-strategy", args->hypothesis_strategy, "default, before-method-only or after-method-only");
-  sub->add_flag("--fail-fast", args->fail_fast, "Several experiments: stop at the first that fails");
+  sub->add_option("--rollback-strategy", args->rollback_strategy, "default, always, never or deviated (default: the experiment's runtime block, else default)");
+  sub->add_option("--hypothesis-strategy", args->hypothesis_strategy,
+                  "default (before and after), before-method-only, after-method-only, during-method-only or continuously");
+  sub->add_option("--hypothesis-frequency", args->hypothesis_frequency, "Seconds between checks during the method (default 1)");
+  sub->add_flag("--fail-fast", args->fail_fast,
+                "Stop the method as soon as the steady state deviates during it; in a folder run, stop at the first experiment that fails");
   sub->callback([args, &run] { run = [args] { return run_command(*args); }; });
 }
 

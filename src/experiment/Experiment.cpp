@@ -31,9 +31,14 @@ void check_activity(const std::string& origin, const Json& a, const std::string&
   } else if (type == "python") {
     if (!p.contains("module") || !p["module"].is_string()) fail(origin, path + ".provider.module", "is required for a python provider");
     if (!p.contains("func") || !p["func"].is_string()) fail(origin, path + ".provider.func", "is required for a python provider");
+  } else if (type == "faultline") {
+    if (!p.contains("func") || !p["func"].is_string()) fail(origin, path + ".provider.func", "is required for a faultline provider");
   } else {
-    fail(origin, path + ".provider.type", "\"" + type + "\" is not a provider (allowed: http, process, python)");
+    fail(origin, path + ".provider.type", "\"" + type + "\" is not a provider (allowed: http, process, python, faultline)");
   }
+  if (a.contains("timeout") && (!a["timeout"].is_number() || a["timeout"].get<double>() < 0))
+    fail(origin, path + ".timeout", "must be a number of seconds, 0 or more");
+  if (a.contains("background") && !a["background"].is_boolean()) fail(origin, path + ".background", "must be true or false");
   if (a.contains("pauses") && !a["pauses"].is_object()) fail(origin, path + ".pauses", "must be an object {before, after}");
 }
 
@@ -101,6 +106,10 @@ Experiment parse_experiment(const std::string& text, const std::string& origin, 
   if (!doc.contains("method")) fail(origin, "method", "is required (a list of activities)");
   e.method = activities(origin, doc["method"], "method", known);
   if (doc.contains("rollbacks")) e.rollbacks = activities(origin, doc["rollbacks"], "rollbacks", known);
+  if (doc.contains("runtime")) {
+    if (!doc["runtime"].is_object()) fail(origin, "runtime", "must be an object {rollbacks, hypothesis}");
+    e.runtime = doc["runtime"];
+  }
   return e;
 }
 

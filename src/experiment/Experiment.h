@@ -28,6 +28,7 @@ struct Experiment {
   std::vector<Json> rollbacks;
   Json configuration = Json::object();
   Json secrets = Json::object();
+  Json runtime = Json::object();  // {"rollbacks": {"strategy"}, "hypothesis": {"strategy", "frequency", "fail_fast"}}
 };
 
 // Reads and checks a file (.json, .yaml, .yml); throws ExperimentError.

@@ -54,10 +54,10 @@ std::string query_of(const Json& arguments) {
 
 }  // namespace
 
-Json run_http(const Json& p) {
+Json run_http(const Json& p, const ActivityContext& context) {
   const Url url = parse_url(p["url"].get<std::string>());
   const std::string method = p.value("method", "GET");
-  const double timeout_s = p.contains("timeout") && p["timeout"].is_number() ? p["timeout"].get<double>() : 30.0;
+  const double timeout_s = context.limit_s(p.contains("timeout") && p["timeout"].is_number() ? p["timeout"].get<double>() : 30.0);
   http::request<http::string_body> req;
   const auto verb = http::string_to_verb(method);
   if (verb == http::verb::unknown) throw ActivityFailed("unknown HTTP method \"" + method + "\"");

@@ -34,14 +34,14 @@ std::vector<std::string> argument_list(const Json& p) {
 
 }  // namespace
 
-Json run_process(const Json& p, const std::atomic<bool>& interrupted) {
+Json run_process(const Json& p, const ActivityContext& context) {
   const std::string path = p["path"];
   std::vector<std::string> args = argument_list(p);
   args.insert(args.begin(), path);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const double timeout_s = p.contains("timeout") && p["timeout"].is_number() ? p["timeout"].get<double>() : 60.0;
+  const double timeout_s = context.limit_s(p.contains("timeout") && p["timeout"].is_number() ? p["timeout"].get<double>() : 60.0);
 
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw ActivityFailed(std::string("pipe: ") + std::strerror(errno));
@@ -65,8 +65,8 @@ Json run_process(const Json& p, const std::atomic<bool>& interrupted) {
   bool timed_out = false;
   int open = 2;
   while (open > 0) {
-    if (interrupted || std::chrono::steady_clock::now() >= deadline) {
-      timed_out = !interrupted;
+    if (context.cancelled() || std::chrono::steady_clock::now() >= deadline) {
+      timed_out = !context.cancelled();
       ::kill(pid, SIGKILL);
       break;
     }
@@ -88,7 +88,7 @@ Json run_process(const Json& p, const std::atomic<bool>& interrupted) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (timed_out) throw ActivityFailed(path + " did not finish within " + std::to_string(timeout_s) + " s");
-  if (interrupted) throw ActivityFailed(path + " was stopped: the run was interrupted");
+  if (context.cancelled()) throw ActivityFailed(path + " was stopped: the run was interrupted");
   Json result;
   result["status"] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result["stdout"] = captured[0];

@@ -172,7 +172,8 @@ ToleranceResult check_tolerance(const Json& tolerance, const Json& output) {
     if (!r.met) r.why = "jsonpath " + tolerance["path"].dump() + " selected " + Json(found).dump();
     return r;
   }
-  throw ExperimentError("tolerance type \"" + type + "\" is not supported (allowed: regex, range, jsonpath)");
+  if (type == "probe") throw ExperimentError("a probe tolerance is run by the runner (run_probe_tolerance), not here");
+  throw ExperimentError("tolerance type \"" + type + "\" is not supported (allowed: regex, range, jsonpath, probe)");
 }
 
 }  // namespace faultline::experiment

@@ -19,6 +19,10 @@ struct ToleranceResult {
 // Throws ExperimentError for a tolerance that is not one of the forms above.
 ToleranceResult check_tolerance(const Json& tolerance, const Json& output);
 
+// {"type": "probe", "provider": ...}: another probe decides (it runs with the
+// output as its argument `value`); the runner runs it.
+inline bool is_probe_tolerance(const Json& t) { return t.is_object() && t.value("type", "") == "probe"; }
+
 // A JSONPath subset: $, .key, ['key'], [N], [*], ..key (recursive); the
 // values it selects.
 std::vector<Json> json_path(const Json& document, const std::string& path);

@@ -161,13 +161,6 @@ const std::map<std::string, Function>& functions() {
   return table;
 }
 
-std::string api_url(const Json& values) {
-  if (values.contains("toxiproxy_url")) return text(values["toxiproxy_url"]);
-  const std::string host = values.contains("toxiproxy_host") ? text(values["toxiproxy_host"]) : "localhost";
-  const std::string port = values.contains("toxiproxy_port") ? text(values["toxiproxy_port"]) : "8474";
-  return "http://" + host + ":" + port;
-}
-
 std::string supported() {
   std::string names;
   for (const auto& [name, f] : functions()) names += (names.empty() ? "" : ", ") + name;
@@ -183,7 +176,8 @@ void check_python_provider(const Json& p, const std::string& where) {
                           " is not available (faultline runs the Toxiproxy extension natively: " + supported() + ")");
 }
 
-Json run_toxiproxy_extension(const Json& p, Json& values) {
+Json run_toxiproxy_extension(const Json& p, ActivityContext& context) {
+  Json& values = context.values;
   const std::string key = p.value("module", "") + "." + p.value("func", "");
   auto it = functions().find(key);
   if (it == functions().end()) throw ActivityFailed("python function " + key + " is not available");
@@ -199,14 +193,6 @@ Json run_toxiproxy_extension(const Json& p, Json& values) {
   } catch (const std::invalid_argument& e) {
     throw ActivityFailed(key + ": " + e.what());
   }
-}
-
-Json run_provider(const Json& provider, Json& values, const std::atomic<bool>& interrupted) {
-  const std::string type = provider.value("type", "");
-  if (type == "http") return run_http(provider);
-  if (type == "process") return run_process(provider, interrupted);
-  if (type == "python") return run_toxiproxy_extension(provider, values);
-  throw ActivityFailed("unknown provider type \"" + type + "\"");
 }
 
 }  // namespace faultline::experiment

@@ -46,7 +46,7 @@ TEST(Experiment, ProblemsAreNamedByTheirPathInTheDocument) {
   EXPECT_NE(error_of(R"({"title":"t","method":[{"type":"actoin","name":"a","provider":{"type":"http"}}]})").find("method[0].type"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"title":"t","method":[{"type":"action","name":"a","provider":{"type":"java"}}]})")
-                .find("\"java\" is not a provider (allowed: http, process, python)"),
+                .find("\"java\" is not a provider (allowed: http, process, python, faultline)"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"title":"t","method":[{"ref":"nothing"}]})").find("method[0].ref: no activity named \"nothing\""),
             std::string::npos);
