@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev
+  libssl-dev openssl           # https in experiments' http provider; test certificates
   python3 curl                 # soak test; the README's tour
   iperf3                       # bench/run.sh's bulk figures
   clang libclang-rt-14-dev llvm  # libFuzzer targets

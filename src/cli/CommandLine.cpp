@@ -10,6 +10,7 @@
 #include "cli/Completion.h"
 #include "cli/LoadCommand.h"
 #include "cli/RunCommand.h"
+#include "cli/ReportCommand.h"
 #include "cli/Units.h"
 
 namespace faultline::cli {
@@ -391,6 +392,7 @@ void build(CLI::App& app, Invocation& in) {
   add_shortcuts(app, in);
   add_load_command(app, in.standalone);
   add_run_command(app, in.standalone);
+  add_report_command(app, in.standalone);
 }
 
 int run_action(Invocation& in) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "load/LoadReport.h"
+#include "util/HtmlText.h"
 
 namespace faultline::load {
 namespace {
@@ -13,19 +14,7 @@ namespace {
 constexpr int kWidth = 900, kHeight = 220, kLeft = 70, kRight = 20, kTop = 28, kBottom = 34;
 constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(const std::string& text) { return html_escape(text); }
 
 struct Series {
   std::string name;
