@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev
   libssl-dev openssl           # https in experiments' http provider; test certificates
+  libre2-dev                   # regex tolerances: linear time, no stack overflow on any input
   python3 curl                 # soak test; the README's tour
   iperf3                       # bench/run.sh's bulk figures
   clang libclang-rt-14-dev llvm  # libFuzzer targets

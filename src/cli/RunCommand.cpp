@@ -120,6 +120,8 @@ int run_command(const RunArgs& a) {
       if (!out) fmt::print(stderr, "faultline run: cannot write the journal {}\n", path);
     } catch (const ExperimentError& e) {
       fmt::print(stderr, "faultline run: {}\n", e.what());
+    } catch (const std::exception& e) {  // never a crash, whatever the file holds
+      fmt::print(stderr, "faultline run: {}: {}\n", file, e.what());
     }
     results.emplace_back(title, ok);
     (ok ? passed : failed)++;

@@ -1,6 +1,5 @@
 #include "config/YamlConfig.h"
 
-#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,9 +18,28 @@ constexpr size_t kMaxYamlValues = 200'000;  // after aliases are expanded
 
 // A plain YAML scalar that is a number in JSON's grammar (YAML 1.2's core
 // schema); anything else ("nan", ".inf", "0x10", "1_000") stays a string.
+// Hand-written: std::regex recurses once per character and overflowed the
+// stack on a 300,000-digit scalar.
 bool looks_like_json_number(const std::string& s) {
-  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
-  return std::regex_match(s, number);
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') ++i;
+  else if (digits() == 0) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
 }
 
 // JSON text (and so the API's answers) must be UTF-8; YAML files may hold any bytes.

@@ -23,7 +23,8 @@ void check_activity(const std::string& origin, const Json& a, const std::string&
     fail(origin, path + ".name", "is required (a non-empty string)");
   if (!a.contains("provider") || !a["provider"].is_object()) fail(origin, path + ".provider", "is required (an object)");
   const Json& p = a["provider"];
-  const std::string type = p.value("type", "");
+  if (!p.contains("type") || !p["type"].is_string()) fail(origin, path + ".provider.type", "is required (http, process, python or faultline)");
+  const std::string type = p["type"];
   if (type == "http") {
     if (!p.contains("url") || !p["url"].is_string()) fail(origin, path + ".provider.url", "is required for an http provider");
   } else if (type == "process") {
@@ -67,7 +68,7 @@ std::vector<Json> activities(const std::string& origin, const Json& list, const 
 
 }  // namespace
 
-Experiment parse_experiment(const std::string& text, const std::string& origin, bool yaml) {
+static Experiment parse_document(const std::string& text, const std::string& origin, bool yaml) {
   Json doc;
   try {
     doc = yaml ? parse_yaml_config(text, origin) : Json::parse(text);
@@ -111,6 +112,15 @@ Experiment parse_experiment(const std::string& text, const std::string& origin, 
     e.runtime = doc["runtime"];
   }
   return e;
+}
+
+Experiment parse_experiment(const std::string& text, const std::string& origin, bool yaml) {
+  try {
+    return parse_document(text, origin, yaml);
+  } catch (const Json::exception& e) {
+    // A field of an unexpected type that no check above names.
+    throw ExperimentError(origin + ": a value has the wrong type: " + e.what());
+  }
 }
 
 Experiment load_experiment(const std::string& path) {

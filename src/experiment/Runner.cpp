@@ -121,6 +121,10 @@ class Run {
       if (timeout_s > 0 && context.expired())
         throw ActivityFailed(fmt::format("the activity took longer than its timeout of {} s", timeout_s));
       throw;
+    } catch (const Json::exception& e) {
+      throw ActivityFailed(std::string("a provider field has the wrong type: ") + e.what());
+    } catch (const ExperimentError& e) {
+      throw ActivityFailed(e.what());
     }
   }
 
@@ -167,7 +171,12 @@ class Run {
         met = false;
       } else if (!skipped_by_dry(entry["activity"])) {
         ActivityContext context{values, *o_.interrupted};
-        const ToleranceResult r = within_tolerance(substitute(probe["tolerance"], values), entry["output"], context);
+        ToleranceResult r;
+        try {
+          r = within_tolerance(substitute(probe["tolerance"], values), entry["output"], context);
+        } catch (const std::exception& e) {  // a tolerance that is not one (validate names it first)
+          r.why = std::string("the tolerance cannot be checked: ") + e.what();
+        }
         met = r.met;
         if (!met) log("ERROR", fmt::format("  => {}", r.why));
       }

@@ -1,7 +1,6 @@
 #include "experiment/Validate.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "experiment/Providers.h"
 #include "experiment/Runner.h"
@@ -18,9 +17,12 @@ void names_in(const Json& value, std::vector<std::string>& out) {
   } else if (value.is_array()) {
     for (const auto& v : value) names_in(v, out);
   } else if (value.is_string()) {
-    static const std::regex reference(R"(\$\{([^}]+)\})");
-    const std::string text = value.get<std::string>();
-    for (std::sregex_iterator it(text.begin(), text.end(), reference), end; it != end; ++it) out.push_back((*it)[1]);
+    const std::string& text = value.get_ref<const std::string&>();
+    for (size_t open = text.find("${"); open != std::string::npos; open = text.find("${", open + 2)) {
+      const size_t close = text.find('}', open + 2);
+      if (close == std::string::npos) break;
+      if (close > open + 2) out.push_back(text.substr(open + 2, close - open - 2));
+    }
   }
 }
 
@@ -30,7 +32,8 @@ using Keys = std::vector<const char*>;
 // ("tolerence", "pauses.befor"), which would silently do nothing.
 void unknown_keys(const Json& object, const Keys& allowed, const std::string& at, std::vector<std::string>& problems) {
   if (!object.is_object()) return;
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
     if (std::find_if(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; }) != allowed.end()) continue;
     std::string list;
     for (const char* k : allowed) list += (list.empty() ? "" : ", ") + std::string(k);
@@ -84,9 +87,7 @@ void check_list(const std::vector<Json>& list, const std::string& where, const J
   }
 }
 
-}  // namespace
-
-std::vector<std::string> validate_experiment(const std::string& path, const Json& overrides) {
+std::vector<std::string> validate_document(const std::string& path, const Json& overrides) {
   std::vector<std::string> problems;
   Experiment e;
   try {
@@ -121,6 +122,16 @@ std::vector<std::string> validate_experiment(const std::string& path, const Json
   check_list(e.method, path + ": method", values, problems);
   check_list(e.rollbacks, path + ": rollbacks", values, problems);
   return problems;
+}
+
+}  // namespace
+
+std::vector<std::string> validate_experiment(const std::string& path, const Json& overrides) {
+  try {
+    return validate_document(path, overrides);
+  } catch (const Json::exception& e) {
+    return {path + ": a value has the wrong type: " + e.what()};
+  }
 }
 
 }  // namespace faultline::experiment

@@ -20,8 +20,12 @@ class JsonTooDeep : public std::runtime_error {
 
 class JsonNumberOutOfRange : public std::runtime_error {
  public:
+  // A long number is cut in the message: the message goes back to whoever
+  // sent it, and a megabyte of digits helps no one.
   explicit JsonNumberOutOfRange(const std::string& number)
-      : std::runtime_error("number " + number + " is out of range") {}
+      : std::runtime_error("number " +
+                           (number.size() <= 40 ? number : number.substr(0, 32) + "... (" + std::to_string(number.size()) + " characters)") +
+                           " is out of range") {}
 };
 
 // Parses the first JSON value of `text`; with `whole_input` nothing but

@@ -75,3 +75,26 @@ TEST(ConfigFile, UnknownKeysWarnButLoad) {
 }
 
 }  // namespace faultline
+
+namespace faultline {
+
+// YAML scalars are typed by a hand-written JSON-number check: the std::regex
+// it replaced overflowed the stack (and killed the server) on a long one.
+TEST(ConfigFile, YamlNumbersAreTypedAndAHugeScalarIsAClearError) {
+  auto c = parse_config_text("- {name: a, listen: '127.0.0.1:1', upstream: '127.0.0.1:2', toxics: "
+                             "[{type: latency, toxicity: 5e-1, attributes: {latency: 100, jitter: 0}}]}",
+                             "x.yaml", true);
+  EXPECT_EQ(c.proxies[0].toxics[0].toxicity, 0.5);
+  EXPECT_EQ(c.proxies[0].toxics[0].integer("latency"), 100);
+  for (const char* not_a_number : {"0x10", "1_000", ".5", "1.", "1e", "--1", "01", "nan"})
+    EXPECT_NE(error_of(std::string("- {name: a, listen: '127.0.0.1:1', upstream: '127.0.0.1:2', toxics: "
+                                   "[{type: latency, attributes: {latency: ") + not_a_number + "}}]}", true),
+              "")
+        << not_a_number << " stays a string, which latency refuses";
+  const std::string huge = "- {name: a, listen: '127.0.0.1:1', upstream: '127.0.0.1:2', enabled: " + std::string(300000, '1') + "}";
+  const std::string error = error_of(huge, true);
+  EXPECT_NE(error.find("(300000 characters) is out of range"), std::string::npos) << error.substr(0, 300);
+  EXPECT_LT(error.size(), 300u) << "the value is cut in the message";
+}
+
+}  // namespace faultline

@@ -111,6 +111,11 @@ TEST(ExperimentTolerance, EveryFormMetAndNotMet) {
   EXPECT_TRUE(check_tolerance(Json{{"type", "jsonpath"}, {"path", "$..ok"}, {"target", "body"}}, http).met);
   EXPECT_THROW(check_tolerance(Json{{"type", "sql"}}, http), ExperimentError);
   EXPECT_THROW(check_tolerance(Json{{"type", "regex"}, {"pattern", "("}}, http), ExperimentError);
+  // A megabyte of output and a pattern that makes a backtracking engine
+  // recurse per character: answered, not a stack overflow.
+  const Json big{{"stdout", std::string(1 << 20, 'a') + "b"}};
+  EXPECT_TRUE(check_tolerance(Json{{"type", "regex"}, {"pattern", "^(a|aa)*b$"}, {"target", "stdout"}}, big).met);
+  EXPECT_FALSE(check_tolerance(Json{{"type", "regex"}, {"pattern", "^(a|b)*c"}, {"target", "stdout"}}, big).met);
 }
 
 TEST(ExperimentTolerance, JsonPathSubset) {
