@@ -73,7 +73,7 @@ build/ci/src/faultline-server -port 28478 -config examples/demo.json -demo-upstr
 demo_pid=$!
 for _ in $(seq 100); do curl -fs http://127.0.0.1:28478/version >/dev/null 2>&1 && break; sleep 0.05; done
 if TOXIPROXY_PORT=28478 FAULTLINE_BIN=build/ci/src OUT="$(mktemp -d)" examples/experiments/run-chaos-tests.sh >"$experiments_log" 2>&1 &&
-   grep -q "^Passed: 2$" "$experiments_log"; then
+   grep -q "^Passed: 3$" "$experiments_log"; then
   grep -E "PASSED|FAILED|^Passed|^Failed" "$experiments_log"; passed=$((passed + 1))
 else
   tail -30 "$experiments_log"; failed=$((failed + 1)); status=1

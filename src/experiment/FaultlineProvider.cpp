@@ -155,7 +155,37 @@ void add_headline(Json& out) {
   out["time_to_recovery_ms"] = recovered ? recovery : Json();
 }
 
+// `slo`: limits on the headline figures, judged together so that one
+// tolerance ({"type": "jsonpath", "path": "$.slo.met", "expect": true})
+// tests them all on the same run. Maximums, except throughput (a minimum).
+void judge_slo(const Json& slo, Json& out) {
+  Json failures = Json::array();
+  for (const auto& [key, limit] : slo.items()) {
+    const Json& value = out[key];
+    const bool at_least = key == "throughput_per_s";
+    // No fault in the run: nothing had to recover.
+    const bool nothing_to_recover = key == "time_to_recovery_ms" && out["fault_count"] == 0;
+    const bool ok = nothing_to_recover || (value.is_number() && (at_least ? value.get<double>() >= limit.get<double>()
+                                                                          : value.get<double>() <= limit.get<double>()));
+    if (!ok) failures.push_back(fmt::format("{} {} {} {}", key, value.dump(), at_least ? "<" : ">", limit.dump()));
+  }
+  out["slo"] = {{"met", failures.empty()}, {"limits", slo}, {"failures", failures}};
+}
+
+void check_slo(const Json& slo) {
+  if (!slo.is_object()) throw ActivityFailed("arguments.slo: an object of limits, as {\"p99_ms\": 250, \"error_rate\": 0.001}");
+  for (const auto& [key, limit] : slo.items()) {
+    if (key != "p50_ms" && key != "p99_ms" && key != "p999_ms" && key != "error_rate" && key != "time_to_recovery_ms" &&
+        key != "throughput_per_s")
+      throw ActivityFailed("arguments.slo." + key +
+                           ": not a figure (allowed: p50_ms, p99_ms, p999_ms, error_rate, time_to_recovery_ms, throughput_per_s)");
+    if (!limit.is_number()) throw ActivityFailed("arguments.slo." + key + ": " + limit.dump() + " is not a number");
+  }
+}
+
 Json run_load_function(const Json& a, ActivityContext& context) {
+  const Json slo = a.contains("slo") ? a["slo"] : Json();
+  if (!slo.is_null()) check_slo(slo);
   load::LoadOptions options;
   try {
     options = load::to_load_options(load_settings(a, context.values), argument_name);
@@ -173,6 +203,7 @@ Json run_load_function(const Json& a, ActivityContext& context) {
   if (result.interrupted) throw ActivityFailed("load: did not finish within the activity's timeout");
   Json out = Json::parse(load::result_json(result).dump());
   add_headline(out);
+  if (!slo.is_null()) judge_slo(slo, out);
   return out;
 }
 
@@ -305,7 +336,7 @@ const std::map<std::string, Function>& functions() {
        {{},
         {"targets", "target", "duration", "warmup", "timeout", "interval", "rate", "concurrency", "connections", "threads",
          "payload", "keys", "seed", "expect_status", "new_connections", "check_targets", "method", "body", "mix", "headers",
-         "events"},
+         "events", "slo"},
         [](const Json& a, ActivityContext& c, cli::ApiClient&) { return run_load_function(a, c); }}},
       {"wait_for",
        {{"probe"}, {"tolerance", "timeout", "interval"}, [](const Json& a, ActivityContext& c, cli::ApiClient&) { return run_wait_for(a, c); }}},

@@ -125,10 +125,13 @@ TEST_F(FaultlineProviderTest, UnknownFunctionsAndArgumentsAreRefusedBeforeAnythi
 TEST_F(FaultlineProviderTest, LoadProbeToleranceOnP99AndErrorRate) {
   json e = experiment("The client's p99 stays under 100 ms");
   const json load = faultline_call("load", {{"targets", "${db}"}, {"duration", 1}, {"warmup", 0}, {"concurrency", 4}});
+  json slo_load = load;
+  slo_load["arguments"]["slo"] = {{"p99_ms", 100}, {"error_rate", 0.001}, {"time_to_recovery_ms", 1000}};
   e["steady-state-hypothesis"] = {
       {"title", "p99 under 100 ms, no errors"},
       {"probes",
-       {probe("p99", load, {{"type", "range"}, {"range", {0, 100}}, {"target", "p99_ms"}}),
+       {probe("slo", slo_load, {{"type", "jsonpath"}, {"path", "$.slo.met"}, {"expect", true}}),
+        probe("p99", load, {{"type", "range"}, {"range", {0, 100}}, {"target", "p99_ms"}}),
         probe("errors", load, {{"type", "range"}, {"range", {0, 0.001}}, {"target", "error_rate"}})}}};
   e["method"] = {action("latency", faultline_call("add_toxic", {{"proxy", "db"}, {"name", "lag"}, {"type", "latency"},
                                                                 {"attributes", {{"latency", 200}}}}))};
@@ -141,9 +144,16 @@ TEST_F(FaultlineProviderTest, LoadProbeToleranceOnP99AndErrorRate) {
   EXPECT_GT(before["targets"][0]["count"].get<int>(), 100) << "the load ran against the echo server";
   EXPECT_LT(before["p99_ms"].get<double>(), 100.0);
   EXPECT_EQ(before["targets"].size(), 1u) << "the whole report is in the output";
+  EXPECT_TRUE(before["slo"]["met"].get<bool>()) << "no fault: nothing had to recover";
   const json& after = j["steady_states"]["after"];
   EXPECT_FALSE(after["steady_state_met"].get<bool>());
-  EXPECT_GE(after["probes"][0]["output"]["p99_ms"].get<double>(), 190.0);
+  const json& slo_output = after["probes"][0]["output"];
+  EXPECT_GE(slo_output["p99_ms"].get<double>(), 190.0);
+  // The latency is still on when this load ends: it has not recovered.
+  ASSERT_EQ(slo_output["slo"]["failures"].size(), 2u) << slo_output["slo"].dump();
+  EXPECT_EQ(slo_output["slo"]["failures"][0].get<std::string>().rfind("p99_ms ", 0), 0u);
+  EXPECT_NE(slo_output["slo"]["failures"][0].get<std::string>().find(" > 100"), std::string::npos);
+  EXPECT_EQ(slo_output["slo"]["failures"][1], "time_to_recovery_ms null > 1000");
   EXPECT_EQ(j["deviated"], true);
   EXPECT_EQ(j["status"], "failed");
   EXPECT_TRUE(toxics().empty()) << "rolled back";
