@@ -71,9 +71,34 @@ void Connection::start() {
       dial_timer_.set_callback([this] { dial(); });
       loop().timers().arm(dial_timer_, loop().now() + verdict.delay);
       return;
+    case AcceptVerdict::Action::Blackhole: return blackhole(verdict.delay);
     case AcceptVerdict::Action::Proceed: break;
   }
   dial();
+}
+
+// Accepted and then ignored: nothing is dialled and nothing is ever sent.
+// What the client sends is read and dropped (so its close is noticed and
+// the connection does not outlive it); `for_how_long` ends it with a FIN.
+void Connection::blackhole(Nanos for_how_long) {
+  state_ = State::Blackholed;
+  loop().watch(client_.fd, kReadEvents, &client_watch_);
+  if (for_how_long != Nanos::max()) {
+    dial_timer_.set_callback([this] { close(CloseKind::Graceful); });
+    loop().timers().arm(dial_timer_, loop().now() + for_how_long);
+  }
+  drain_blackholed_client();
+}
+
+void Connection::drain_blackholed_client() {
+  char sink[16384];
+  for (;;) {
+    const ssize_t n = ::recv(client_.fd, sink, sizeof sink, 0);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0 && errno == EINTR) continue;
+    return close(n == 0 ? CloseKind::Graceful : CloseKind::Reset);  // the client left
+  }
 }
 
 void Connection::dial() {
@@ -181,6 +206,10 @@ void Connection::fail_upstream(const std::string& reason) {
 
 void Connection::on_io(bool is_client, uint32_t events) {
   if (closed()) return;
+  if (state_ == State::Blackholed) {
+    if (is_client) drain_blackholed_client();
+    return;
+  }
   if (!is_client && state_ == State::Connecting) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int error = 0;
@@ -256,10 +285,10 @@ const ConnectionInfo& Connection::info() const {
   return *info_;
 }
 
-void Connection::report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction) const {
+void Connection::report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction, std::string_view detail) const {
   proxy_.runtime->stats().chaos_events[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
   log_chaos_event(ChaosEvent{kind, worker_.loop().now(), proxy_.runtime->name, sequence_, toxic.spec.name,
-                             toxic.spec.type_name(), direction});
+                             toxic.spec.type_name(), direction, detail});
 }
 
 void Connection::close(CloseKind kind) {

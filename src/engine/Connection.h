@@ -39,14 +39,16 @@ class Connection final : public ProxySession {
   void count_received(Direction d, size_t n);
   void count_sent(Direction d, size_t n);
   uint64_t random_seed(const ToxicConfig& toxic) const;
-  void report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction) const;
+  void report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction, std::string_view detail = {}) const;
   Link& link(Direction d) { return d == Direction::Upstream ? up_ : down_; }
   const ConnectionInfo& info() const;  // built on first use: most connections never ask
   SharedToxicState& shared_state() { return shared_state_; }
 
 
  private:
-  enum class State { Resolving, Connecting, Open, Closed };
+  enum class State { Resolving, Connecting, Open, Blackholed, Closed };
+  void blackhole(Nanos for_how_long);  // a drop toxic's blackholed mode
+  void drain_blackholed_client();
 
   class Watch final : public IoHandler {
    public:

@@ -243,7 +243,9 @@ Chunk Link::new_chunk(std::string_view bytes) { return chunk_of(connection_.buff
 
 uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random_seed(toxic); }
 
-void Link::chaos_event(ChaosEventKind kind, const ToxicConfig& toxic) { connection_.report(kind, toxic, direction_); }
+void Link::chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail) {
+  connection_.report(kind, toxic, direction_, detail);
+}
 
 void Link::release_resources() {
   if (has_pipe_) {

@@ -61,7 +61,7 @@ class Link final : public ToxicContext, public Continuable {
   void make_writable(Chunk& chunk) override;
   Chunk new_chunk(std::string_view bytes) override;
   uint64_t random_seed(const ToxicConfig& toxic) override;
-  void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic) override;
+  void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail) override;
 
  private:
   enum class Step { Progress, Blocked, Closed };

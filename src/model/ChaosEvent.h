@@ -15,9 +15,13 @@ enum class ChaosEventKind : uint8_t {
   ResetSent,           // reset_peer sent RSTs
   ResetOnRemoval,      // a swallowing toxic went away: the stream has a hole, so RST
   DataLimitReached,    // limit_data closed the connection
-  ConnectionRefused,   // a toxic refused the client at accept
+  ConnectionRefused,   // a toxic refused the client at accept (RST)
+  ConnectionClosedAtAccept,  // drop closed the client at accept (FIN)
+  ConnectionBlackholed,      // drop kept the client, never answering it
+  ConnectDelayed,            // drop made the upstream connect wait
+  DataCorrupted,             // corrupt flipped bits (detail: the stream offsets)
 };
-inline constexpr size_t kChaosEventKinds = 6;
+inline constexpr size_t kChaosEventKinds = 10;
 
 constexpr std::string_view describe(ChaosEventKind kind) {
   switch (kind) {
@@ -27,6 +31,10 @@ constexpr std::string_view describe(ChaosEventKind kind) {
     case ChaosEventKind::ResetOnRemoval: return "reset sent on removal";
     case ChaosEventKind::DataLimitReached: return "data limit reached";
     case ChaosEventKind::ConnectionRefused: return "connection refused";
+    case ChaosEventKind::ConnectionClosedAtAccept: return "connection closed at accept";
+    case ChaosEventKind::ConnectionBlackholed: return "connection blackholed";
+    case ChaosEventKind::ConnectDelayed: return "connect delayed";
+    case ChaosEventKind::DataCorrupted: return "data corrupted";
   }
   return "?";
 }
@@ -39,6 +47,7 @@ struct ChaosEvent {
   std::string_view toxic;
   std::string_view toxic_type;
   Direction direction;
+  std::string_view detail = {};  // what exactly, when the kind has more to say
 };
 
 }  // namespace faultline

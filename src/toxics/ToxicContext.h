@@ -79,7 +79,7 @@ class ToxicContext {
   virtual Chunk new_chunk(std::string_view bytes) = 0;  // at most Buffer::kSize bytes
 
   virtual uint64_t random_seed(const ToxicConfig& toxic) = 0;  // per connection and toxic
-  virtual void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic) = 0;
+  virtual void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail = {}) = 0;
 
  protected:
   ~ToxicContext() = default;

@@ -21,9 +21,15 @@ class ToxicChain;
 // upstream (ToxicStage::before_connect). Toxics that drop or slow accepts
 // use it; the strongest verdict of a connection's toxics wins.
 struct AcceptVerdict {
-  enum class Action { Proceed, Delay, Close /* FIN to the client */, Refuse /* RST to the client */ };
+  enum class Action {
+    Proceed,
+    Delay,      // dial the upstream `delay` later
+    Blackhole,  // never dial, never answer; close the client after `delay` (Nanos::max(): never)
+    Close,      // FIN to the client
+    Refuse,     // RST to the client
+  };
   Action action = Action::Proceed;
-  Nanos delay{0};  // for Delay: dial the upstream this much later
+  Nanos delay{0};
 };
 
 class ToxicStage {
@@ -56,7 +62,7 @@ class ToxicStage {
   TimePoint now() { return context().now(); }
   TimerQueue& timers() { return context().timers(); }
   Rng& rng() { return rng_; }
-  void event(ChaosEventKind kind) { context().chaos_event(kind, config()); }
+  void event(ChaosEventKind kind, std::string_view detail = {}) { context().chaos_event(kind, config(), detail); }
   // This toxic's attribute, read through the key its file declares.
   template <AttributeType T>
   const typename AttributeKey<T>::value_type& attribute(AttributeKey<T> key) const { return spec().get(key); }

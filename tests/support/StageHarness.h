@@ -98,7 +98,10 @@ class StageHarness final : public ToxicContext {
   uint64_t random_seed(const ToxicConfig& toxic) override {
     return splitmix64(seed ^ toxic.id ^ (toxic.toxicity_generation * 0x9E3779B97F4A7C15ULL));
   }
-  void chaos_event(ChaosEventKind kind, const ToxicConfig&) override { events.push_back(kind); }
+  void chaos_event(ChaosEventKind kind, const ToxicConfig&, std::string_view detail) override {
+    events.push_back(kind);
+    event_details.emplace_back(detail);
+  }
 
   ManualClock clock;
   TimerQueue timer_queue;
@@ -118,6 +121,7 @@ class StageHarness final : public ToxicContext {
   bool reset = false;
   bool closed_after_output = false;
   std::vector<ChaosEventKind> events;
+  std::vector<std::string> event_details;
 
   ToxicChain chain{*this};  // last: destroyed first, while the clock and timers still exist
 

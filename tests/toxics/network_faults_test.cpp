@@ -1,0 +1,173 @@
+// Faults no TCP proxy had: drop at accept (refused, closed, blackholed,
+// delayed), corrupt, blackhole. Real sockets through a real server, with
+// -seed so the random ones are the same every run.
+#include "ToxicTestSupport.h"
+
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace faultline::test {
+
+class Drop : public ToxicTest {
+ protected:
+  // Connects and sends; false when the connection was refused or reset at
+  // any point (the RST may come before connect() returns, or before the send).
+  bool echoes(const std::string& message = "ping") {
+    int error = 0;
+    Socket s(connect_tcp_reporting(port_, error));
+    if (!s.valid()) return false;
+    if (::send(s.fd(), message.data(), message.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(message.size())) return false;
+    return recv_exact(s.fd(), message.size(), std::chrono::seconds(2)).data == message;
+  }
+};
+
+TEST_F(Drop, RefusedIsAResetRightAfterTheAcceptAndTheUpstreamIsNeverDialled) {
+  add_toxic(R"({"type":"drop","stream":"upstream"})");
+  int error = 0;
+  Socket s(connect_tcp_reporting(port_, error));
+  if (s.valid()) {
+    (void)::send(s.fd(), "hello", 5, MSG_NOSIGNAL);
+    EXPECT_EQ(wait_for_end(s.fd(), std::chrono::seconds(3)), ReadEnd::Reset);
+  } else {
+    EXPECT_TRUE(error == ECONNRESET || error == ECONNREFUSED) << "reset before connect() returned: " << error;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(upstream_->accepted(), 0);
+  EXPECT_NE(server_->output().find("connection refused proxy=p connection=0 toxic=drop_upstream"), std::string::npos)
+      << "a chaos event in the log";
+}
+
+TEST_F(Drop, ClosedIsAFinBeforeAnyByte) {
+  add_toxic(R"({"type":"drop","attributes":{"mode":"closed"}})");
+  Socket s = connect();
+  const ReadResult r = recv_all(s.fd(), std::chrono::seconds(3));
+  EXPECT_TRUE(r.data.empty());
+  EXPECT_EQ(r.end, ReadEnd::Eof);
+  EXPECT_EQ(upstream_->accepted(), 0);
+}
+
+TEST_F(Drop, BlackholedIsNeverAnsweredThenClosedAfterItsTimeout) {
+  add_toxic(R"({"type":"drop","attributes":{"mode":"blackholed","timeout":600}})");
+  const auto start = Clock::now();
+  Socket s = connect();
+  s.send(std::string(100000, 'x'));  // accepted and read: the client's writes do not block
+  EXPECT_EQ(wait_for_end(s.fd(), std::chrono::milliseconds(300)), ReadEnd::Timeout) << "no answer, no close";
+  EXPECT_EQ(wait_for_end(s.fd(), std::chrono::seconds(3)), ReadEnd::Eof);
+  EXPECT_GE(ms_since(start), 580);
+  EXPECT_LT(ms_since(start), 2000);
+  EXPECT_EQ(upstream_->accepted(), 0) << "never dialled";
+}
+
+TEST_F(Drop, ABlackholedClientThatLeavesIsForgotten) {
+  add_toxic(R"({"type":"drop","attributes":{"mode":"blackholed"}})");  // timeout 0: never closed by us
+  for (int i = 0; i < 20; ++i) {
+    Socket s = connect();
+    s.send("anyone?");
+  }  // each closes
+  nlohmann::json stats;
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  do {
+    stats = nlohmann::json::parse(server_->api().get("/faultline/stats").body)["p"];
+  } while (stats["connections"] != 0 && Clock::now() < deadline);
+  EXPECT_EQ(stats["connections"], 0) << stats.dump();
+  EXPECT_EQ(stats["connections_accepted"], 20);
+}
+
+TEST_F(Drop, DelayedMakesTheUpstreamConnectWait) {
+  add_toxic(R"({"type":"drop","attributes":{"mode":"delayed","delay":500}})");
+  const auto start = Clock::now();
+  Socket s = connect();
+  EXPECT_GT(round_trip_ms(s), 0) << "the connection works, late";
+  EXPECT_GE(ms_since(start), 480);
+  EXPECT_LT(ms_since(start), 2000);
+}
+
+TEST_F(Drop, ToxicityIsTheShareOfConnectionsDroppedAndLiveOnesAreNotTouched) {
+  Socket before = connect();
+  EXPECT_GT(round_trip_ms(before), 0);
+  add_toxic(R"({"type":"drop","toxicity":0.3})");
+  EXPECT_GT(round_trip_ms(before), 0) << "an open connection is not dropped";
+  int refused = 0;
+  const int n = 200;
+  for (int i = 0; i < n; ++i) refused += echoes() ? 0 : 1;
+  EXPECT_GT(refused, n * 0.3 - 30);
+  EXPECT_LT(refused, n * 0.3 + 30);
+}
+
+using Corrupt = ToxicTest;
+
+TEST_F(Corrupt, FlipsBitsAtTheRateKeepingLengthAndIsTheSameWithTheSameSeed) {
+  add_toxic(R"({"type":"corrupt","stream":"upstream","attributes":{"rate":0.01}})");
+  const std::string sent = random_bytes(200000, 3);
+  auto corrupted_bytes = [&](std::string& echoed) {
+    Socket s = connect();
+    s.send(sent);
+    echoed = recv_exact(s.fd(), sent.size(), std::chrono::seconds(10)).data;
+    int differ = 0;
+    for (size_t i = 0; i < std::min(echoed.size(), sent.size()); ++i) {
+      const unsigned char x = static_cast<unsigned char>(echoed[i] ^ sent[i]);
+      if (x) {
+        ++differ;
+        EXPECT_EQ(x & (x - 1), 0) << "one bit flipped per corrupted byte";
+      }
+    }
+    return differ;
+  };
+  std::string first;
+  const int differ = corrupted_bytes(first);
+  ASSERT_EQ(first.size(), sent.size()) << "no byte lost or added";
+  EXPECT_GT(differ, 1600);  // 2000 expected
+  EXPECT_LT(differ, 2400);
+  // The next connection has its own draws; a restarted server with the same
+  // seed replays the first connection's.
+  server_ = std::make_unique<ServerProcess>(ServerOptions{{"-seed", "7"}});
+  port_ = server_->create_proxy("p", upstream_->port());
+  add_toxic(R"({"type":"corrupt","stream":"upstream","attributes":{"rate":0.01}})");
+  std::string again;
+  corrupted_bytes(again);
+  EXPECT_EQ(again, first) << "-seed replays the corruption";
+}
+
+TEST_F(Corrupt, PerChunkChangesOneByteOfAChosenChunkAndLogsTheOffsets) {
+  add_toxic(R"({"type":"corrupt","attributes":{"rate":1,"per_chunk":1}})");
+  Socket s = connect();
+  for (int i = 0; i < 5; ++i) {
+    const std::string m = "message number " + std::to_string(i);
+    s.send(m);
+    const std::string echoed = recv_exact(s.fd(), m.size(), std::chrono::seconds(3)).data;
+    ASSERT_EQ(echoed.size(), m.size());
+    int differ = 0;
+    for (size_t k = 0; k < m.size(); ++k) differ += echoed[k] != m[k];
+    EXPECT_EQ(differ, 1) << "one byte of each chunk";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_NE(server_->output().find("data corrupted"), std::string::npos);
+  EXPECT_NE(server_->output().find("1 byte(s) from offset"), std::string::npos) << server_->output().substr(0, 2000);
+}
+
+using Blackhole = ToxicTest;
+
+TEST_F(Blackhole, OneWayLossTheOtherDirectionFlowsAndTheConnectionStaysOpen) {
+  // Upstream greets, then echoes: the greeting comes down, the client's bytes vanish upstream.
+  upstream_ = std::make_unique<TestUpstream>(TestUpstream::greet("hello\n"));
+  port_ = 0;
+  server_->api().del("/proxies/p");
+  port_ = server_->create_proxy("p", upstream_->port());
+  add_toxic(R"({"type":"blackhole","stream":"upstream"})");
+  Socket s = connect();
+  EXPECT_EQ(recv_exact(s.fd(), 6, std::chrono::seconds(3)).data, "hello\n") << "downstream flows";
+  s.send("are you there?");
+  EXPECT_EQ(wait_for_end(s.fd(), std::chrono::milliseconds(500)), ReadEnd::Timeout) << "no echo, no close";
+  ASSERT_TRUE(upstream_->wait_accepted(1));
+  // Removed: the stream has a hole, so the connection is reset rather than resumed.
+  remove_toxic("blackhole_upstream");
+  EXPECT_EQ(wait_for_end(s.fd(), std::chrono::seconds(3)), ReadEnd::Reset);
+  // A new connection flows both ways.
+  Socket t = connect();
+  EXPECT_EQ(recv_exact(t.fd(), 6, std::chrono::seconds(3)).data, "hello\n");
+  EXPECT_GT(round_trip_ms(t), 0);
+}
+
+}  // namespace faultline::test
