@@ -11,7 +11,10 @@ void append_toxic(std::string& out, const ToxicSpec& t) {
     std::string& attrs = obj.key("attributes");
     json::ObjectWriter a(attrs);
     const auto& schema = t.toxic_type().attributes;
-    for (size_t i = 0; i < schema.size() && i < t.attributes.size(); ++i) append_attribute(a.key(schema[i].name), t.attributes[i]);
+    for (size_t i = 0; i < schema.size() && i < t.attributes.size(); ++i) {
+      if (schema[i].extension && t.attributes[i] == schema[i].default_value) continue;
+      append_attribute(a.key(schema[i].name), t.attributes[i]);
+    }
   }
   obj.field("name", t.name);
   obj.field("type", t.type_name());

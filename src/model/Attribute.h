@@ -79,6 +79,9 @@ struct AttributeSchema {
   std::string negative;  // what a negative value means, when one is allowed
   std::vector<std::string> choices;  // Enum
   std::string help;      // one line, for the docs and the CLI
+  // faultline's addition to one of Toxiproxy's types: its JSON shows it only
+  // when it is not at its default, so Toxiproxy clients see what they know.
+  bool extension = false;
 
   // The "allowed" column of the docs and the tail of error messages: "-5 to 5 ms; negative means none".
   std::string allowed_text() const;

@@ -64,7 +64,8 @@ void decode_modulation(const json::Value& doc, ScheduleSpec& s) {
     const AttributeSchema* a = s.toxic->toxic_type().find_attribute(s.attribute);
     if (!a || (a->type != AttributeType::Integer && a->type != AttributeType::Duration && a->type != AttributeType::Number)) {
       std::string names;
-      for (const auto& x : s.toxic->toxic_type().attributes) names += x.name + ", ";
+      for (const auto& x : s.toxic->toxic_type().attributes)
+        if (x.type == AttributeType::Integer || x.type == AttributeType::Duration || x.type == AttributeType::Number) names += x.name + ", ";
       refuse("attribute", json::Value(s.attribute),
              fmt::format("{} has no such numeric attribute; allowed: {}toxicity", s.toxic->type_name(), names));
     }

@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <thread>
+#include <vector>
 
 namespace faultline::test {
 
@@ -168,6 +170,43 @@ TEST_F(Blackhole, OneWayLossTheOtherDirectionFlowsAndTheConnectionStaysOpen) {
   Socket t = connect();
   EXPECT_EQ(recv_exact(t.fd(), 6, std::chrono::seconds(3)).data, "hello\n");
   EXPECT_GT(round_trip_ms(t), 0);
+}
+
+}  // namespace faultline::test
+
+namespace faultline::test {
+
+using LatencyShapes = ToxicTest;
+
+TEST_F(LatencyShapes, ToxiproxysJsonIsUnchangedUntilADistributionIsSet) {
+  HttpResponse r = add_toxic(R"({"name":"plain","type":"latency","attributes":{"latency":10,"jitter":2}})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["attributes"], nlohmann::json::parse(R"({"latency":10,"jitter":2})"));
+  r = add_toxic(R"({"name":"tail","type":"latency","attributes":{"latency":10,"jitter":2,"distribution":"pareto","correlation":0.5}})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["attributes"],
+            nlohmann::json::parse(R"({"latency":10,"jitter":2,"distribution":"pareto","correlation":0.5})"));
+  const HttpResponse bad = server_->api().post("/proxies/p/toxics", R"({"type":"latency","attributes":{"distribution":"cauchy"}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("distribution"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("uniform, normal, pareto, paretonormal"), std::string::npos) << bad.body;
+}
+
+// Round trips through a normal distribution: centred on the latency, spread
+// by the jitter (the machine adds its own noise, hence the wide bounds).
+TEST_F(LatencyShapes, NormalJitterSpreadsRoundTripsAroundTheLatency) {
+  add_toxic(R"({"type":"latency","attributes":{"latency":40,"jitter":10,"distribution":"normal"}})");
+  Socket s = connect();
+  std::vector<double> rtt;
+  for (int i = 0; i < 120; ++i) rtt.push_back(round_trip_ms(s));
+  double mean = 0, var = 0;
+  for (double x : rtt) mean += x / rtt.size();
+  for (double x : rtt) var += (x - mean) * (x - mean) / rtt.size();
+  EXPECT_GT(mean, 36);
+  EXPECT_LT(mean, 48);
+  EXPECT_GT(std::sqrt(var), 6) << "jitter is the standard deviation, not a bound";
+  EXPECT_LT(std::sqrt(var), 16);
+  int beyond_one_sigma = 0;
+  for (double x : rtt) beyond_one_sigma += std::fabs(x - 40) > 10.5;
+  EXPECT_GT(beyond_one_sigma, 15) << "about a third lies beyond one deviation";
 }
 
 }  // namespace faultline::test

@@ -44,7 +44,7 @@ TEST_F(ControlPlane, ABatchAppliesEveryChangeInOneStep) {
   EXPECT_EQ(toxic_names(), (std::vector<std::string>{"b", "a"})) << "upstream chain, then downstream";
 
   ToxicBatch again;
-  again.update.push_back({"a", ToxicPatch{std::vector<AttributeValue>{int64_t{50}, int64_t{1}}, 0.5f}});
+  again.update.push_back({"a", ToxicPatch{std::vector<AttributeValue>{int64_t{50}, int64_t{1}, std::string("uniform"), 0.0}, 0.5f}});
   again.enabled = true;
   EXPECT_TRUE(registry.apply("p", again).spec.enabled);
   EXPECT_EQ(registry.get_toxic("p", "a").integer("latency"), 50);

@@ -207,7 +207,7 @@ TEST(ScheduleDecode, RefusalsNameFieldValueAndAllowed) {
             "invalid schedule field \"iterations\": -1 (a whole number from 0 (until cancelled) to 1000000000)");
   EXPECT_NE(error(R"({"kind":"flap"})").find("proxy"), std::string::npos);
   EXPECT_EQ(error(R"({"proxy":"p","kind":"ramp","toxic":{"type":"latency"},"attribute":"lag","from":0,"to":1,"duration_ms":10})"),
-            "invalid schedule field \"attribute\": \"lag\" (latency has no such numeric attribute; allowed: latency, jitter, toxicity)");
+            "invalid schedule field \"attribute\": \"lag\" (latency has no such numeric attribute; allowed: latency, jitter, correlation, toxicity)");
   EXPECT_EQ(error(R"({"proxy":"p","kind":"ramp","toxic":{"type":"bandwidth"},"attribute":"rate","from":0,"to":-5,"duration_ms":10})"),
             "invalid schedule range: invalid value for bandwidth attribute rate: -5 (must be 0 or more, in KB/s; at most 100000000)");
   EXPECT_NE(error(R"({"proxy":"p","kind":"wave","toxic":"x","attribute":"toxicity","min":0.5,"max":0.2,"period_ms":100})").find("max"),

@@ -46,6 +46,7 @@ TEST(ToxicSchema, EveryIntegerAttributeRoundTripsAtBothEndsOfItsRange) {
     if (!is_toxiproxy_type(type.name)) continue;  // faultline's own types also use enums and numbers
     for (size_t i = 0; i < type.attributes.size(); ++i) {
       const AttributeSchema& a = type.attributes[i];
+      if (a.extension) continue;  // faultline's additions, shown only when set
       ASSERT_EQ(a.type, AttributeType::Integer) << type.name << "." << a.name << ": Toxiproxy attributes are integers";
       for (int64_t v : {a.min, a.max, int64_t{0} < a.min ? a.min : int64_t{0}}) {
         const ToxicSpec spec = decode(body_with(type, a, std::to_string(v)));

@@ -204,12 +204,20 @@ TEST(ToxicChain, TwoLatenciesAddUp) {
   EXPECT_EQ(h.output, "x");
 }
 
-TEST(ToxicChain, NoTypeRefusesOrDelaysAcceptsYet) {
+TEST(ToxicChain, OnlyDropRefusesOrDelaysAccepts) {
   for (const auto& type : all_toxic_types()) {
     StageHarness h;
     h.add(R"({"type":")" + type.name + R"("})");
-    EXPECT_EQ(h.chain.before_connect().action, AcceptVerdict::Action::Proceed) << type.name;
+    EXPECT_EQ(h.chain.before_connect().action, type.name == "drop" ? AcceptVerdict::Action::Refuse : AcceptVerdict::Action::Proceed)
+        << type.name;
   }
+  // The strongest verdict of a connection's toxics wins.
+  StageHarness h;
+  h.add(R"({"name":"slow","type":"drop","attributes":{"mode":"delayed","delay":50}})");
+  h.add(R"({"name":"hole","type":"drop","attributes":{"mode":"blackholed"}})");
+  const AcceptVerdict v = h.chain.before_connect();
+  EXPECT_EQ(v.action, AcceptVerdict::Action::Blackhole);
+  EXPECT_EQ(v.delay, Nanos::max()) << "timeout 0: never closed";
 }
 
 // The documented rule: a connection's draw for a toxic never changes, so a

@@ -1,9 +1,14 @@
 // latency: every chunk leaves `latency` ms (± `jitter`) after it reached this
 // toxic. Chunks are pipelined (each is timed from its own arrival) and never
 // reordered: a chunk whose draw would let it overtake the one before waits for it.
+// faultline adds `distribution` (jitter as the deviation of a normal, Pareto
+// or Pareto-normal draw; uniform is Toxiproxy's) and `correlation`, both
+// shown in the JSON only when set (LatencyDistribution.h).
+#include <cmath>
 #include <deque>
 
 #include "toxics/AttributeRanges.h"
+#include "toxics/LatencyDistribution.h"
 #include "toxics/ToxicChain.h"
 
 namespace faultline {
@@ -11,6 +16,8 @@ namespace {
 
 constexpr IntegerKey kLatency{0, "latency"};
 constexpr IntegerKey kJitter{1, "jitter"};
+constexpr EnumKey kDistribution{2, "distribution"};
+constexpr NumberKey kCorrelation{3, "correlation"};
 
 class LatencyStage final : public ToxicStage {
  public:
@@ -57,10 +64,19 @@ class LatencyStage final : public ToxicStage {
   Nanos draw_jitter() {
     const int64_t jitter_ms = attribute(kJitter);
     if (jitter_ms <= 0) return Nanos(0);
-    // Uniform in [-jitter, +jitter), at microsecond resolution.
-    const int64_t span_us = 2 * jitter_ms * 1000;
-    const int64_t offset_us = static_cast<int64_t>(rng().below(static_cast<uint64_t>(span_us))) - jitter_ms * 1000;
-    return Micros(offset_us);
+    const LatencyShape shape = latency_shape(attribute(kDistribution));
+    const double correlation = attribute(kCorrelation);
+    if (shape == LatencyShape::Uniform && correlation <= 0) {
+      // Toxiproxy's: uniform in [-jitter, +jitter), at microsecond resolution.
+      const int64_t span_us = 2 * jitter_ms * 1000;
+      const int64_t offset_us = static_cast<int64_t>(rng().below(static_cast<uint64_t>(span_us))) - jitter_ms * 1000;
+      return Micros(offset_us);
+    }
+    // Cut at ten years either way: a year of jitter times a Pareto tail must
+    // not overflow a nanosecond clock.
+    constexpr double kLimitNs = 10.0 * 365 * 24 * 3600 * 1e9;
+    const double offset_ns = distribution_.next(shape, correlation, rng()) * static_cast<double>(jitter_ms) * 1e6;
+    return Nanos(static_cast<int64_t>(std::llround(std::fmax(-kLimitNs, std::fmin(kLimitNs, offset_ns)))));
   }
 
   TimePoint release_time(const Held& h) const {
@@ -94,6 +110,7 @@ class LatencyStage final : public ToxicStage {
     }
   }
 
+  LatencyDistribution distribution_;
   std::deque<Held> queue_;
   size_t held_bytes_ = 0;
   bool eof_pending_ = false;
@@ -110,6 +127,10 @@ FAULTLINE_TOXIC_TYPE(LatencyToxic) {
       .attribute(kJitter, integer_attribute("jitter", -kYearMs, kYearMs, "ms",
                                             "random spread: each chunk gets latency plus a value drawn uniformly from [-jitter, +jitter)"));
   for (auto& a : type.attributes) a.negative = kNoneWhenNegative;
+  type.attribute(kDistribution, enum_attribute("distribution", {"uniform", "normal", "pareto", "paretonormal"},
+                                               "faultline: how jitter spreads; other than uniform, jitter is the standard deviation"))
+      .attribute(kCorrelation, number_attribute("correlation", 0, 1, "faultline: how much each draw follows the one before (0: independent)"));
+  type.attributes[2].extension = type.attributes[3].extension = true;
   return type.stage<LatencyStage>();
 }
 
