@@ -20,6 +20,15 @@ void append_toxic(std::string& out, const ToxicSpec& t) {
   obj.field("type", t.type_name());
   obj.field("stream", t.stream);
   json::append_float32(obj.key("toxicity"), t.toxicity);
+  if (!t.clients.empty()) {  // only when set: Toxiproxy clients never see the key
+    std::string& list = obj.key("clients");
+    list += '[';
+    for (size_t i = 0; i < t.clients.written().size(); ++i) {
+      if (i) list += ',';
+      json::append_string(list, t.clients.written()[i]);
+    }
+    list += ']';
+  }
   if (t.duration) {  // only for a timed toxic: Toxiproxy clients never see these keys
     obj.field("duration_ms", static_cast<int64_t>(std::chrono::duration_cast<Millis>(*t.duration).count()));
     obj.field("expires_in_ms", t.expires_in_ms);

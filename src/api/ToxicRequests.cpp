@@ -14,9 +14,29 @@ constexpr const char* kToxicGoType = "toxics.ToxicWrapper";
 // A year: the longest duration any field accepts.
 constexpr Nanos kMaxDuration = std::chrono::hours(24 * 365);
 
-[[noreturn]] void refuse_duration(const char* field, const json::Value& value, const std::string& allowed) {
+[[noreturn]] void refuse_value(const char* field, const json::Value& value, const std::string& allowed) {
   throw ApiError(400, fmt::format("invalid value for {}: {} ({})", field,
                                   value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), allowed));
+}
+
+constexpr size_t kMaxClientNetworks = 256;
+
+// `clients`: a list of networks ("10.0.0.0/8", "::1"); an empty list means
+// every client again.
+std::optional<ClientNetworks> read_clients(const json::Value& doc) {
+  const json::Value* v = json::find_member(doc, "clients");
+  if (!v) return std::nullopt;
+  const std::string allowed = fmt::format("allowed: a list of up to {} addresses or networks, as \"127.0.0.2\", \"10.0.0.0/8\", \"::1\"",
+                                          kMaxClientNetworks);
+  if (!v->is_array() || v->size() > kMaxClientNetworks) refuse_value("clients", *v, allowed);
+  std::vector<std::string> written;
+  for (const auto& item : *v) {
+    if (!item.is_string() || parse_client_network(item.get<std::string>()) == std::nullopt)
+      throw ApiError(400, fmt::format("invalid value in clients: {} ({})", item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                      allowed));
+    written.push_back(item.get<std::string>());
+  }
+  return ClientNetworks(std::move(written));
 }
 
 }  // namespace
@@ -30,16 +50,16 @@ std::optional<Nanos> read_duration_ms(const json::Value& doc, const char* field,
   Nanos value{0};
   if (v->is_number_integer()) {
     const int64_t ms = v->get<int64_t>();
-    if (ms < 0 || ms > std::chrono::duration_cast<Millis>(kMaxDuration).count()) refuse_duration(field, *v, allowed);
+    if (ms < 0 || ms > std::chrono::duration_cast<Millis>(kMaxDuration).count()) refuse_value(field, *v, allowed);
     value = Millis(ms);
   } else if (v->is_string()) {
     const auto nanos = parse_duration_text(v->get<std::string>());
-    if (!nanos) refuse_duration(field, *v, allowed);
+    if (!nanos) refuse_value(field, *v, allowed);
     value = Nanos(*nanos);
   } else {
-    refuse_duration(field, *v, allowed);
+    refuse_value(field, *v, allowed);
   }
-  if (value < min || value > kMaxDuration) refuse_duration(field, *v, allowed);
+  if (value < min || value > kMaxDuration) refuse_value(field, *v, allowed);
   return value;
 }
 
@@ -86,6 +106,7 @@ ToxicSpec decode_toxic_create(const json::Value& doc, const std::function<bool(c
   spec.toxicity = toxicity.value_or(1.0f);
   if (const json::Value* attrs = json::find_member(doc, "attributes")) decode_toxic_attributes(*attrs, spec);
   spec.duration = read_duration_ms(doc, "duration_ms", Millis(1));  // a timed toxic (faultline only)
+  if (auto clients = read_clients(doc)) spec.clients = std::move(*clients);
   return spec;
 }
 
@@ -95,6 +116,7 @@ ToxicPatch decode_toxic_update(const std::string& body, const ToxicSpec& current
   ToxicPatch patch;
   patch.toxicity = json::read_float32(doc, "toxicity", "ToxicWrapper.toxicity");
   patch.duration = read_duration_ms(doc, "duration_ms", Millis(1));
+  patch.clients = read_clients(doc);
   if (const json::Value* attrs = json::find_member(doc, "attributes")) {
     ToxicSpec merged = current;
     decode_toxic_attributes(*attrs, merged);

@@ -455,6 +455,10 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
     spec.toxicity = *patch.toxicity;
     generation = next_generation_++;
   }
+  if (patch.clients) {  // connections decide again whether the toxic is theirs
+    spec.clients = *patch.clients;
+    generation = next_generation_++;
+  }
   return make_config(std::move(spec), current.id, generation, current.activations);
 }
 

@@ -46,6 +46,7 @@ struct ToxicPatch {
   std::optional<std::vector<AttributeValue>> attributes;  // every attribute, in schema order
   std::optional<float> toxicity;
   std::optional<Nanos> duration;  // a new life time, counted from now
+  std::optional<ClientNetworks> clients;  // which sources it applies to (empty: all)
   // One attribute by name (or "toxicity"), as a schedule sets it; checked
   // against the type's range. With `only_if` set, the change is skipped
   // (no error) unless the value is still `only_if`: a user's change wins.

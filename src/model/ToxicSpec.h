@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/Clock.h"
+#include "model/ClientNetworks.h"
 #include "model/Direction.h"
 #include "model/ToxicType.h"
 
@@ -23,6 +24,9 @@ struct ToxicSpec {
   // A timed toxic removes itself `duration` after it was created or last
   // given a duration. Only then does its JSON carry duration_ms and expires_in_ms.
   std::optional<Nanos> duration;
+  // Only connections from these source networks get the toxic (faultline
+  // only; in the JSON only when set). Empty: every connection.
+  ClientNetworks clients;
   TimePoint expires_at{};   // set by the registry
   int64_t expires_in_ms = 0;  // filled in when the registry shows the toxic
 

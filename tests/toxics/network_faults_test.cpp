@@ -210,3 +210,65 @@ TEST_F(LatencyShapes, NormalJitterSpreadsRoundTripsAroundTheLatency) {
 }
 
 }  // namespace faultline::test
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+namespace faultline::test {
+
+// Per-client targeting: a toxic with `clients` applies only to connections
+// from those source addresses (loopback has all of 127.0.0.0/8 to bind to).
+class Clients : public ToxicTest {
+ protected:
+  Socket connect_from(const char* source) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &local.sin_addr);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(static_cast<uint16_t>(port_));
+    ::inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target), 0);
+    return Socket(fd);
+  }
+};
+
+TEST_F(Clients, AToxicAppliesOnlyToItsClientsAndTheJsonShowsThem) {
+  const HttpResponse r = add_toxic(R"({"name":"slow","type":"latency","attributes":{"latency":300},"clients":["127.0.0.2/32"]})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["clients"], nlohmann::json::parse(R"(["127.0.0.2/32"])"));
+  Socket targeted = connect_from("127.0.0.2");
+  Socket other = connect_from("127.0.0.3");
+  EXPECT_GE(round_trip_ms(targeted), 280);
+  EXPECT_LT(round_trip_ms(other), 150) << "127.0.0.3 is not in the list";
+  // Live: the list changes, open connections decide again.
+  update_toxic("slow", R"({"clients":["127.0.0.3","10.0.0.0/8"]})");
+  EXPECT_LT(round_trip_ms(targeted), 150);
+  EXPECT_GE(round_trip_ms(other), 280);
+  // An empty list: everyone.
+  update_toxic("slow", R"({"clients":[]})");
+  EXPECT_GE(round_trip_ms(targeted), 280);
+  EXPECT_EQ(nlohmann::json::parse(server_->api().get("/proxies/p/toxics/slow").body).count("clients"), 0u)
+      << "no list, no key: the JSON Toxiproxy clients know";
+}
+
+TEST_F(Clients, ADropForOneClientLeavesTheOthersAlone) {
+  add_toxic(R"({"type":"drop","attributes":{"mode":"closed"},"clients":["127.0.0.2"]})");
+  Socket dropped = connect_from("127.0.0.2");
+  EXPECT_EQ(recv_all(dropped.fd(), std::chrono::seconds(3)).end, ReadEnd::Eof);
+  Socket kept = connect_from("127.0.0.3");
+  EXPECT_GT(round_trip_ms(kept), 0);
+}
+
+TEST_F(Clients, BadListsAreRefusedNamingTheEntry) {
+  for (const char* body : {R"({"type":"latency","clients":"127.0.0.1"})", R"({"type":"latency","clients":["127.0.0.300"]})",
+                           R"({"type":"latency","clients":["10.0.0.0/33"]})", R"({"type":"latency","clients":[7]})"}) {
+    const HttpResponse r = server_->api().post("/proxies/p/toxics", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find("clients"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(nlohmann::json::parse(server_->api().get("/proxies/p/toxics").body).size(), 0u) << "nothing half-applied";
+}
+
+}  // namespace faultline::test
