@@ -1,5 +1,7 @@
 #include "config/ConfigFile.h"
 
+#include "config/RouteFile.h"
+
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -251,6 +253,7 @@ LoadedConfig parse_config_text(const std::string& text, const std::string& origi
   if (text.size() > kMaxConfigBytes)
     throw ConfigError(fmt::format("{}: the file is larger than {} bytes", origin, kMaxConfigBytes));
   const Value doc = yaml ? parse_yaml_config(text, origin) : parse_json(text, origin);
+  if (is_route_file(doc)) return routes_to_proxies(doc, origin);  // seed 002's chaos-proxy format
   LoadedConfig out;
   Validator(origin, out).document(doc);
   return out;

@@ -80,43 +80,47 @@ void serve_http(int fd) {
 
 struct DemoUpstreams::Impl {
   std::atomic<bool> stopping{false};
-  int echo_fd = -1;
-  int http_fd = -1;
+  std::vector<int> fds;
+  std::vector<DemoListener::Kind> kinds;
   std::thread acceptor;
 
   void accept_loop() {
-    pollfd fds[2] = {{echo_fd, POLLIN, 0}, {http_fd, POLLIN, 0}};
+    std::vector<pollfd> polled;
+    for (int fd : fds) polled.push_back({fd, POLLIN, 0});
     while (!stopping) {
-      if (::poll(fds, 2, 200) <= 0) continue;
-      for (int i = 0; i < 2; ++i) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        const int fd = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (::poll(polled.data(), polled.size(), 200) <= 0) continue;
+      for (size_t i = 0; i < polled.size(); ++i) {
+        if (!(polled[i].revents & POLLIN)) continue;
+        const int fd = ::accept4(polled[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
         make_blocking(fd);
-        std::thread(i == 0 ? serve_echo : serve_http, fd).detach();
+        std::thread(kinds[i] == DemoListener::Kind::Echo ? serve_echo : serve_http, fd).detach();
       }
     }
   }
 };
 
-DemoUpstreams::DemoUpstreams(const DemoUpstreamAddresses& addresses) : impl_(std::make_unique<Impl>()) {
-  auto echo = net::open_listen_socket(addresses.echo);
-  if (echo.fd < 0) throw std::runtime_error("demo echo upstream: " + echo.error);
-  auto http = net::open_listen_socket(addresses.http);
-  if (http.fd < 0) {
-    ::close(echo.fd);
-    throw std::runtime_error("demo HTTP upstream: " + http.error);
+DemoUpstreams::DemoUpstreams(const DemoUpstreamAddresses& addresses)
+    : DemoUpstreams(std::vector<DemoListener>{{addresses.echo, DemoListener::Kind::Echo}, {addresses.http, DemoListener::Kind::Http}}) {}
+
+DemoUpstreams::DemoUpstreams(const std::vector<DemoListener>& listeners) : impl_(std::make_unique<Impl>()) {
+  for (const auto& l : listeners) {
+    auto opened = net::open_listen_socket(l.address);
+    if (opened.fd < 0) {
+      for (int fd : impl_->fds) ::close(fd);
+      throw std::runtime_error(std::string(l.kind == DemoListener::Kind::Echo ? "demo echo upstream " : "test HTTP upstream ") +
+                               l.address + ": " + opened.error);
+    }
+    impl_->fds.push_back(opened.fd);
+    impl_->kinds.push_back(l.kind);
   }
-  impl_->echo_fd = echo.fd;
-  impl_->http_fd = http.fd;
   impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
 }
 
 DemoUpstreams::~DemoUpstreams() {
   impl_->stopping = true;
   impl_->acceptor.join();
-  ::close(impl_->echo_fd);
-  ::close(impl_->http_fd);
+  for (int fd : impl_->fds) ::close(fd);
 }
 
 }  // namespace faultline

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -50,6 +51,7 @@ struct ServerOptions {
   int64_t api_max_connections = 1024;
   int64_t event_buffer = static_cast<int64_t>(EventJournal::kDefaultCapacity);
   bool demo_upstreams = false;
+  bool test_server = false;
   std::string log_format = "text";
   bool verbose = false;
   bool quiet = false;
@@ -91,6 +93,8 @@ int run(int argc, char** argv) {
   flags.add_int("api-header-limit", &o.header_limit, "largest API request line plus headers in bytes (larger: 431)");
   flags.add_int("api-max-connections", &o.api_max_connections, "open API connections at most; a new one closes the one that has waited longest for a request");
   flags.add_int("event-buffer", &o.event_buffer, "control events kept for /faultline/events (a reader further behind is told how many it missed)");
+  flags.add_bool("test-server", &o.test_server,
+                 "also run a small HTTP server on each upstream of the -config file (as seed 002's chaos-proxy), to try it at once");
   flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
@@ -151,6 +155,20 @@ int run(int argc, char** argv) {
     } catch (const std::exception& e) {
       return fail(e.what());
     }
+  }
+  std::unique_ptr<DemoUpstreams> test_servers;
+  if (o.test_server) {
+    if (config.proxies.empty()) return fail("-test-server needs a -config file with proxies (or chaos-proxy routes)", 2);
+    std::vector<DemoListener> listeners;
+    std::set<std::string> seen;
+    for (const auto& entry : config.proxies)
+      if (seen.insert(entry.spec.upstream).second) listeners.push_back({entry.spec.upstream, DemoListener::Kind::Http});
+    try {
+      test_servers = std::make_unique<DemoUpstreams>(listeners);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    for (const auto& l : listeners) log::info("test server started", {{"address", l.address}});
   }
 
   MetricsOptions metrics_options{o.proxy_metrics, o.runtime_metrics, FAULTLINE_VERSION, &scheduler};
