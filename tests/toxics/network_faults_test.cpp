@@ -272,3 +272,58 @@ TEST_F(Clients, BadListsAreRefusedNamingTheEntry) {
 }
 
 }  // namespace faultline::test
+
+namespace faultline::test {
+
+using PacketLoss = ToxicTest;
+
+// tcp mode: losses are stalls, never holes. 50 MB round trip with 1 % loss
+// upstream: every byte back, in order.
+TEST_F(PacketLoss, TcpModeDeliversEveryByteInOrder) {
+  add_toxic(R"({"type":"packet_loss","stream":"upstream","attributes":{"loss_rate":0.01,"rto_ms":2,"correlation":0.3}})");
+  Socket s = connect();
+  const std::string sent = random_bytes(50 * 1024 * 1024, 11);
+  std::thread writer([&] { s.send(sent); });
+  const ReadResult back = recv_exact(s.fd(), sent.size(), std::chrono::seconds(120));
+  writer.join();
+  ASSERT_EQ(back.data.size(), sent.size());
+  EXPECT_TRUE(back.data == sent) << "no byte lost, duplicated or reordered";
+}
+
+TEST_F(PacketLoss, ALostSegmentArrivesOneTimeoutLate) {
+  add_toxic(R"({"type":"packet_loss","attributes":{"loss_rate":0.1,"rto_ms":150}})");
+  Socket s = connect();
+  int late = 0;
+  for (int i = 0; i < 150; ++i) {
+    const double ms = round_trip_ms(s, "message " + std::to_string(i));
+    ASSERT_GT(ms, 0) << "every message comes back whole";
+    if (ms >= 140) ++late;
+  }
+  EXPECT_GE(late, 6) << "about 15 of 150 replies were lost once";
+  EXPECT_LE(late, 30);
+}
+
+TEST_F(PacketLoss, StallsSlowABulkTransfer) {
+  add_toxic(R"({"type":"packet_loss","stream":"upstream","attributes":{"loss_rate":0.01,"rto_ms":50}})");
+  Socket s = connect();
+  const std::string sent = random_bytes(5 * 1024 * 1024, 5);
+  const auto start = Clock::now();
+  std::thread writer([&] { s.send(sent); });
+  const ReadResult back = recv_exact(s.fd(), sent.size(), std::chrono::seconds(60));
+  writer.join();
+  EXPECT_TRUE(back.data == sent);
+  // About 36 of 3620 segments lost, each a 50 ms stall for what follows.
+  EXPECT_GE(ms_since(start), 1000);
+}
+
+TEST_F(PacketLoss, DropModeLosesTheBytesOnPurpose) {
+  add_toxic(R"({"type":"packet_loss","stream":"upstream","attributes":{"mode":"drop","loss_rate":0.2,"segment_size":100}})");
+  Socket s = connect();
+  const std::string sent = random_bytes(100 * 1000, 9);
+  s.send(sent);
+  const ReadResult back = recv_all(s.fd(), std::chrono::milliseconds(800));
+  EXPECT_GT(back.data.size(), sent.size() * 70 / 100);
+  EXPECT_LT(back.data.size(), sent.size() * 90 / 100) << "a fifth of the segments never arrived";
+}
+
+}  // namespace faultline::test
