@@ -47,11 +47,8 @@ Json parsed(const std::string& body) {
   return j.is_discarded() ? Json(body) : j;
 }
 
-// Like the extension, a proxy change records the proxy's port as NAME_PORT.
 Json remember_port(Json proxy, Json& values) {
-  const std::string listen = proxy.value("listen", "");
-  if (proxy.contains("name") && listen.find(':') != std::string::npos)
-    values[proxy.value("name", "") + "_PORT"] = listen.substr(listen.rfind(':') + 1);
+  remember_proxy_port(proxy, values);
   return proxy;
 }
 

@@ -28,6 +28,12 @@ std::string api_url(const Json& values) {
   return "http://localhost:8474";
 }
 
+void remember_proxy_port(const Json& proxy, Json& values) {
+  const std::string listen = proxy.value("listen", "");
+  if (proxy.contains("name") && listen.find(':') != std::string::npos)
+    values[proxy.value("name", "") + "_PORT"] = listen.substr(listen.rfind(':') + 1);
+}
+
 Json run_provider(const Json& provider, ActivityContext& context) {
   const std::string type = provider.value("type", "");
   if (type == "http") return run_http(provider, context);

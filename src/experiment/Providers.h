@@ -66,6 +66,10 @@ void check_provider(const Json& provider, const std::string& where);
 void check_python_provider(const Json& provider, const std::string& where);
 void check_faultline_provider(const Json& provider, const std::string& where);
 
+// Like the Toxiproxy extension, a proxy created or changed by an activity
+// records its port as ${NAME_PORT} for the activities after it.
+void remember_proxy_port(const Json& proxy, Json& values);
+
 // The API a run talks to: configuration's faultline_url, else the
 // extension's toxiproxy_url or toxiproxy_host/toxiproxy_port, else
 // $FAULTLINE_URL or $TOXIPROXY_URL (as the CLI), else http://localhost:8474.

@@ -33,15 +33,9 @@ std::string from_environment(const Json& v) {
   return s;
 }
 
-// Like the extension, a proxy change records the proxy's port as NAME_PORT.
-void remember_port(const Json& proxy, Json& values) {
-  const std::string listen = proxy.value("listen", "");
-  values[proxy.value("name", "") + "_PORT"] = listen.substr(listen.rfind(':') + 1);
-}
-
 Json modify(cli::ApiClient& api, const std::string& proxy, const Json& body, Json& values) {
   const Json result = Json::parse(api.post("/proxies/" + cli::path_segment(proxy), body.dump()));
-  remember_port(result, values);
+  remember_proxy_port(result, values);
   return true;
 }
 
@@ -65,7 +59,7 @@ const std::map<std::string, Function>& functions() {
                             {"listen", listen},
                             {"upstream", from_environment(need(a, "upstream_host")) + ":" + from_environment(need(a, "upstream_port"))},
                             {"enabled", a.value("enabled", true)}};
-         remember_port(Json::parse(api.post("/proxies", body.dump())), values);
+         remember_proxy_port(Json::parse(api.post("/proxies", body.dump())), values);
          return true;
        }},
       {"chaostoxi.proxy.actions.modify_proxy",

@@ -3,9 +3,7 @@
 // certificate is not trusted, accepted with verify_tls: false or once the
 // authority is trusted (SSL_CERT_FILE, as OpenSSL reads it).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,35 +15,13 @@
 #include <thread>
 
 #include "CliRunner.h"
+#include "Sockets.h"
 
 namespace faultline::test {
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 class HttpsTest : public ::testing::Test {
  protected:
@@ -66,8 +42,8 @@ class HttpsTest : public ::testing::Test {
                key.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 100 && !accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(accepts(port_)) << "openssl s_server did not start";
+    for (int i = 0; i < 100 && !port_accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(port_accepts(port_)) << "openssl s_server did not start";
   }
   void TearDown() override {
     if (server_ > 0) {
