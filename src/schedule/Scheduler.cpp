@@ -79,7 +79,10 @@ ScheduleView Scheduler::create(ScheduleSpec spec) {
   return view_locked(*created);
 }
 
+// Views wait for a transition being played, so a phase that reads "down"
+// has already been applied to the proxy.
 std::vector<ScheduleView> Scheduler::list() const {
+  std::lock_guard order(apply_mutex_);
   std::lock_guard lock(mutex_);
   std::vector<ScheduleView> out;
   for (const auto& [name, s] : schedules_) out.push_back(view_locked(*s));
@@ -87,6 +90,7 @@ std::vector<ScheduleView> Scheduler::list() const {
 }
 
 ScheduleView Scheduler::get(const std::string& name) const {
+  std::lock_guard order(apply_mutex_);
   std::lock_guard lock(mutex_);
   auto it = schedules_.find(name);
   if (it == schedules_.end()) throw ControlError(ControlErrorKind::NotFound, "schedule not found");

@@ -7,8 +7,9 @@
 //
 // Locking: `apply_mutex_` orders every change the scheduler makes (a
 // transition, a cancellation's undo) so that an undo can never be
-// overtaken by a transition computed before it; `mutex_` guards the table
-// and is never held while the registry works.
+// overtaken by a transition computed before it, and so that a view (GET)
+// never shows a phase whose changes are not applied yet; `mutex_` guards
+// the table and is never held while the registry works.
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -76,7 +77,7 @@ class Scheduler final : public RegistryListener {
   Registry& registry_;
   const TimeSource& time_;
   ChangeObserver* observer_ = nullptr;
-  std::mutex apply_mutex_;
+  mutable std::mutex apply_mutex_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::string, std::unique_ptr<Schedule>> schedules_;
