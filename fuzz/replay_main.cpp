@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& path : inputs) {
+    // Named first, so that a crash's report ends with the input that caused it.
+    std::fprintf(stderr, "input %s\n", path.c_str());
     std::ifstream in(path, std::ios::binary);
     const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());

@@ -48,7 +48,10 @@ for t in "${targets[@]}"; do
       else
         status=1
         echo "fuzz $t: replay through the GCC ASan build FAILED"
-        grep -E "ERROR|SUMMARY|#[0-9]+ 0x|invalid pointer" "$log" | head -30
+        # The last input named is the one that failed; what follows it is why.
+        grep -v "^input " "$log" | grep -E "ERROR|SUMMARY|#[0-9]+ 0x|invalid pointer|terminate|what\(\)|Assertion" | head -30
+        bad=$(grep "^input " "$log" | tail -1 | cut -d' ' -f2-)
+        echo "fuzz $t: the failing input: $bad"; [ -f "$bad" ] && od -c "$bad" | head -20
       fi
     fi
   else
