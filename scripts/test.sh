@@ -12,10 +12,21 @@ jobs=$(nproc)
 
 scripts/setup.sh || exit 1
 export CCACHE_BASEDIR="$PWD"
+# The test executables use precompiled headers; ccache caches them only so.
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 passed=0
 failed=0
 status=0
+
+# Seconds since the start, for the stage headings.
+at() { echo "[$(( $(date +%s) - started )) s]"; }
+
+# What a failed ctest run says about each failure: the assertion, the
+# sanitizer's report, the tail of the server's log.
+show_failures() {
+  grep -E "Failure$|Expected|Which is|Value of|Actual:|  [A-Za-z_]+ evaluates|WARNING: ThreadSanitizer|ERROR: |SUMMARY: |runtime error|\*\*\*|Assertion" "$1" | head -80
+}
 
 # Adds one ctest run's counts to the totals.
 count_ctest() {
@@ -31,22 +42,23 @@ count_ctest() {
 run_suite() {
   local preset=$1 log
   log=$(mktemp)
-  echo "== build ($preset)"
+  echo "== build ($preset) $(at)"
   if ! { cmake --preset "$preset" >/dev/null && cmake --build --preset "$preset" -j "$jobs"; } >"$log" 2>&1; then
     tail -50 "$log"; echo "build ($preset) failed"; failed=$((failed + 1)); status=1; return
   fi
-  echo "== tests ($preset)"
+  echo "== tests ($preset) $(at)"
   # Timing-sensitive tests run one at a time; the rest two at a time.
-  ctest --preset "$preset" -j "$jobs" -LE timing 2>&1 | tee "$log" | grep -E "tests passed|\*\*\*" ; count_ctest "$log"
-  grep -q "100% tests passed" "$log" || status=1
-  ctest --preset "$preset" -L timing 2>&1 | tee "$log" | grep -E "tests passed|\*\*\*|No tests" ; 
-  if grep -q "No tests were found" "$log"; then :; else count_ctest "$log"; grep -q "100% tests passed" "$log" || status=1; fi
+  ctest --preset "$preset" -j "$jobs" -LE timing --output-on-failure >"$log" 2>&1; grep -E "tests passed" "$log"; count_ctest "$log"
+  grep -q "100% tests passed" "$log" || { status=1; show_failures "$log"; }
+  echo "== timing tests ($preset, one at a time) $(at)"
+  ctest --preset "$preset" -L timing --output-on-failure >"$log" 2>&1; grep -E "tests passed|No tests" "$log"
+  if grep -q "No tests were found" "$log"; then :; else count_ctest "$log"; grep -q "100% tests passed" "$log" || { status=1; show_failures "$log"; }; fi
   rm -f "$log"
 }
 
 run_suite ci
 
-echo "== compatibility (toxiproxy-node-client)"
+echo "== compatibility (toxiproxy-node-client) $(at)"
 compat_log=$(mktemp)
 if tests/compat/run.sh build/ci/src/faultline-server >"$compat_log" 2>&1; then
   grep -E "^# (pass|fail)" "$compat_log"
@@ -57,7 +69,7 @@ p=$(grep -E "^# pass" "$compat_log" | awk '{print $3}'); f=$(grep -E "^# fail" "
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 rm -f "$compat_log"
 
-echo "== example: seed 004's memcached scenarios (examples/memcached/run.sh, shortened)"
+echo "== example: seed 004's memcached scenarios (examples/memcached/run.sh, shortened) $(at)"
 example_log=$(mktemp)
 if FAULTLINE_BIN=build/ci/src SCALE=0.3 API_PORT=28475 OUT="$(mktemp -d)" examples/memcached/run.sh >"$example_log" 2>&1 &&
    [ "$(grep -cE "fault window" "$example_log")" -eq 5 ]; then
@@ -67,7 +79,7 @@ else
 fi
 rm -f "$example_log"
 
-echo "== example: the experiments folder (examples/experiments/run-chaos-tests.sh against the demo)"
+echo "== example: the experiments folder (examples/experiments/run-chaos-tests.sh against the demo) $(at)"
 experiments_log=$(mktemp)
 build/ci/src/faultline-server -port 28478 -config examples/demo.json -demo-upstreams -quiet &
 demo_pid=$!
@@ -83,18 +95,18 @@ rm -f "$experiments_log"
 
 run_suite asan
 
-echo "== build (tsan)"
+echo "== build (tsan) $(at)"
 tsan_log=$(mktemp)
 if { cmake --preset tsan >/dev/null && cmake --build --preset tsan -j "$jobs"; } >"$tsan_log" 2>&1; then
-  echo "== tests (tsan: control-plane changes, toggles, deletes and shutdown while data flows)"
-  ctest --preset tsan -j "$jobs" 2>&1 | tee "$tsan_log" | grep -E "tests passed|\*\*\*|ThreadSanitizer" ; count_ctest "$tsan_log"
-  grep -q "100% tests passed" "$tsan_log" || status=1
+  echo "== tests (tsan: control-plane changes, toggles, deletes and shutdown while data flows) $(at)"
+  ctest --preset tsan -j "$jobs" --output-on-failure >"$tsan_log" 2>&1; grep -E "tests passed" "$tsan_log"; count_ctest "$tsan_log"
+  grep -q "100% tests passed" "$tsan_log" || { status=1; show_failures "$tsan_log"; }
 else
   tail -50 "$tsan_log"; echo "build (tsan) failed"; failed=$((failed + 1)); status=1
 fi
 rm -f "$tsan_log"
 
-echo "== fuzz (${FUZZ_SECONDS:-30} s per target, then replayed through the ASan build)"
+echo "== fuzz (${FUZZ_SECONDS:-30} s per target, then replayed through the ASan build) $(at)"
 fuzz_log=$(mktemp)
 scripts/fuzz.sh all "${FUZZ_SECONDS:-30}s" 2>&1 | tee "$fuzz_log"
 passed=$((passed + $(grep -cE "^fuzz [a-z_]+: ok" "$fuzz_log")))
@@ -102,7 +114,7 @@ fuzz_failures=$(grep -cE "FAILED" "$fuzz_log")
 if [ "$fuzz_failures" -gt 0 ] || ! grep -qE "^fuzz [a-z_]+: ok" "$fuzz_log"; then failed=$((failed + fuzz_failures + 1)); status=1; fi
 rm -f "$fuzz_log"
 
-echo "== soak (${SOAK_SECONDS:-60} s of churn under ASan)"
+echo "== soak (${SOAK_SECONDS:-60} s of churn under ASan) $(at)"
 soak_log=$(mktemp)
 # Under ASan the server is several times slower and keeps freed memory in
 # quarantine, so API calls get 500 ms and RSS a wide margin here; the
