@@ -398,10 +398,12 @@ void Registry::push_toxics(Proxy& p, PendingChanges& pending) {
   pending.add(engine_.set_toxics(p.runtime->id, std::move(snapshot)));
 }
 
-ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
-                                     std::shared_ptr<std::atomic<uint64_t>> activations) {
+ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation, const ToxicConfig* previous) {
   auto cfg = std::make_shared<ToxicConfig>();
-  if (activations) cfg->activations = std::move(activations);
+  if (previous) {
+    cfg->activations = previous->activations;
+    cfg->proxy_wide = previous->proxy_wide;
+  }
   cfg->id = id;
   cfg->toxicity_generation = generation;
   cfg->spec = std::move(spec);
@@ -459,7 +461,7 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
     spec.clients = *patch.clients;
     generation = next_generation_++;
   }
-  return make_config(std::move(spec), current.id, generation, current.activations);
+  return make_config(std::move(spec), current.id, generation, &current);
 }
 
 ToxicSpec Registry::add_toxic(const std::string& proxy, ToxicSpec toxic) {

@@ -187,8 +187,8 @@ class Registry {
   void start(Proxy& p, Listener listener, PendingChanges& pending);
   void stop(Proxy& p, bool keep_socket_open, PendingChanges& pending);
   void push_toxics(Proxy& p, PendingChanges& pending);
-  ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation,
-                             std::shared_ptr<std::atomic<uint64_t>> activations = nullptr);
+  // A new snapshot; one of an existing toxic keeps `previous`'s counters and shared state.
+  ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation, const ToxicConfig* previous = nullptr);
   ToxicConfigPtr updated_config(const ToxicConfig& current, const ToxicPatch& patch);
   void retire_counters(const ProxyRuntime& rt);
   void log_batch(const std::string& proxy, const ToxicBatch& batch) const;

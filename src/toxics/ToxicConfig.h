@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/ToxicSpec.h"
+#include "toxics/ProxyWideState.h"
 
 namespace faultline {
 
@@ -16,6 +17,8 @@ struct ToxicConfig {
   ToxicSpec spec;
   // Connections this toxic has applied to (shared by all its snapshots, for /metrics).
   std::shared_ptr<std::atomic<uint64_t>> activations = std::make_shared<std::atomic<uint64_t>>(0);
+  // What the toxic shares across all its connections and loops (shared by all its snapshots).
+  std::shared_ptr<ProxyWideState> proxy_wide = std::make_shared<ProxyWideState>();
 };
 
 using ToxicConfigPtr = std::shared_ptr<const ToxicConfig>;

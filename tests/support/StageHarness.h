@@ -40,6 +40,11 @@ class StageHarness final : public ToxicContext {
     chain.apply(configs_);
     return config;
   }
+  // Adds a toxic another harness has: two connections of one proxy.
+  void add_existing(const ToxicConfigPtr& config) {
+    configs_.push_back(config);
+    chain.apply(configs_);
+  }
   // Replaces a toxic's snapshot (an update through the API).
   void replace(const ToxicConfigPtr& old_config, ToxicSpec spec, bool toxicity_changed = false) {
     auto config = std::make_shared<ToxicConfig>(*old_config);

@@ -1,6 +1,10 @@
 #include "ToxicTestSupport.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 namespace faultline::test {
 
@@ -49,6 +53,34 @@ TEST_F(BandwidthDownstream, RaisingTheRateMidStreamSpeedsItUp) {
   ReadResult r = recv_all(s.fd(), std::chrono::seconds(10));
   EXPECT_TRUE(r.data == k150KB);
   EXPECT_LT(ms_since(start), 2000);
+}
+
+// scope "proxy": four downloads share one rate, and finish together.
+TEST_F(BandwidthDownstream, ProxyScopeSharesTheRateFairlyBetweenConnections) {
+  add_toxic(R"({"type":"bandwidth","attributes":{"rate":200,"scope":"proxy"}})");  // 200,000 B/s for the whole proxy
+  constexpr int kClients = 4;
+  std::vector<double> finished_ms(kClients);
+  std::vector<int> intact(kClients);  // not vector<bool>: each thread writes its own element
+  const auto start = Clock::now();
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kClients; ++i)
+    readers.emplace_back([&, i] {
+      Socket s = connect();
+      ReadResult r = recv_all(s.fd(), std::chrono::seconds(20));
+      finished_ms[i] = ms_since(start);
+      intact[i] = r.end == ReadEnd::Eof && r.data == k150KB;
+    });
+  for (auto& t : readers) t.join();
+  for (int i = 0; i < kClients; ++i) EXPECT_TRUE(intact[i]) << "client " << i;
+  const auto [first, last] = std::minmax_element(finished_ms.begin(), finished_ms.end());
+  // 600,000 bytes at 200,000 B/s: 3 s for all of them (each alone would take 0.75 s).
+  EXPECT_GE(*first, 2500) << "the rate is the proxy's, not each connection's";
+  EXPECT_LT(*last, 6000);
+  EXPECT_LT(*last - *first, 900) << "fair: no connection finishes long before the others";
+  // The JSON shows what was set, and only that.
+  const auto toxic = nlohmann::json::parse(server_->api().get("/proxies/p/toxics/bandwidth_downstream").body);
+  EXPECT_EQ(toxic["attributes"]["scope"], "proxy");
+  EXPECT_FALSE(toxic["attributes"].contains("burst"));
 }
 
 class BandwidthUpstream : public ToxicTest {

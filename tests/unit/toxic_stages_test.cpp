@@ -79,6 +79,75 @@ TEST(BandwidthStage, RateZeroHoldsUntilTheToxicGoes) {
   EXPECT_TRUE(h.eof);
 }
 
+// Two connections of one proxy, on clocks that move together (as two
+// event loops' steady clocks do).
+void advance_both(StageHarness& a, StageHarness& b, std::chrono::milliseconds by) {
+  for (auto i = 0ms; i < by; i += 1ms) {
+    a.advance(1ms);
+    b.advance(1ms);
+  }
+}
+
+TEST(BandwidthStage, ProxyScopeSharesTheRateEvenlyBetweenConnections) {
+  StageHarness a, b;
+  const auto toxic = a.add(R"({"type":"bandwidth","attributes":{"rate":10,"scope":"proxy"}})");  // 10 bytes per ms
+  b.add_existing(toxic);
+  a.send(std::string(100'000, 'a'));
+  b.send(std::string(100'000, 'b'));
+  advance_both(a, b, 1000ms);
+  // 10 KB/s for the proxy: 10,000 bytes in a second, half each, give or take one 100-byte turn.
+  EXPECT_NEAR(static_cast<double>(a.output.size() + b.output.size()), 10'000, 200);
+  EXPECT_NEAR(static_cast<double>(a.output.size()), static_cast<double>(b.output.size()), 200);
+  // Alone again, a connection gets the whole rate.
+  b.remove_all();
+  const size_t before = a.output.size();
+  advance_both(a, b, 1000ms);
+  EXPECT_NEAR(static_cast<double>(a.output.size() - before), 10'000, 200);
+}
+
+TEST(BandwidthStage, ConnectionScopeGivesEachConnectionTheWholeRate) {
+  StageHarness a, b;
+  const auto toxic = a.add(R"({"type":"bandwidth","attributes":{"rate":10}})");
+  b.add_existing(toxic);
+  a.send(std::string(100'000, 'a'));
+  b.send(std::string(100'000, 'b'));
+  advance_both(a, b, 1000ms);
+  EXPECT_NEAR(static_cast<double>(a.output.size()), 11'000, 200) << "10,000 plus the first 100 ms piece";
+  EXPECT_NEAR(static_cast<double>(b.output.size()), 11'000, 200);
+}
+
+TEST(BandwidthStage, BurstLetsThatMuchGoAtOnceAfterAnIdleSpell) {
+  for (const char* scope : {"connection", "proxy"}) {
+    SCOPED_TRACE(scope);
+    StageHarness h;
+    h.add(std::string(R"({"type":"bandwidth","attributes":{"rate":1,"burst":2,"scope":")") + scope + R"("}})");
+    h.advance(10s);  // idle: the bucket fills to 2 KB, no more
+    h.send(std::string(5000, 'x'));
+    EXPECT_GE(h.output.size(), 2000u) << "the burst goes at once";
+    EXPECT_LE(h.output.size(), 2100u) << "and not more than the burst and one piece";
+    const size_t after_burst = h.output.size();
+    h.advance(1000ms);
+    EXPECT_NEAR(static_cast<double>(h.output.size() - after_burst), 1000, 110) << "then the rate";
+  }
+}
+
+TEST(BandwidthStage, AClosedConnectionGivesBackItsTurn) {
+  StageHarness a;
+  const auto toxic = a.add(R"({"type":"bandwidth","attributes":{"rate":1,"scope":"proxy"}})");  // 1 byte per ms, 10-byte turns
+  {
+    StageHarness b;
+    b.add_existing(toxic);
+    b.send(std::string(100, 'b'));  // its first turn goes at once, its second is booked for 10 ms from now
+    EXPECT_EQ(b.output.size(), 10u);
+  }  // b closes before its second turn
+  a.send(std::string(100, 'a'));
+  EXPECT_EQ(a.output.size(), 0u) << "b's first turn still counts";
+  a.advance(10ms);
+  EXPECT_EQ(a.output.size(), 10u) << "a took the turn b gave back, not the one after it";
+  a.advance(90ms);
+  EXPECT_EQ(a.output.size(), 100u);
+}
+
 TEST(SlowCloseStage, DataPassesAtOnceAndTheEndWaitsForTheDelay) {
   StageHarness h;
   h.add(R"({"type":"slow_close","attributes":{"delay":300}})");
