@@ -149,6 +149,29 @@ TEST_F(Corrupt, PerChunkChangesOneByteOfAChosenChunkAndLogsTheOffsets) {
   EXPECT_NE(server_->output().find("1 byte(s) from offset"), std::string::npos) << server_->output().substr(0, 2000);
 }
 
+// Toxicity picks the connections; a live update reaches open ones.
+TEST_F(Corrupt, ToxicityPicksConnectionsAndALiveChangeReachesOpenOnes) {
+  add_toxic(R"({"type":"corrupt","toxicity":0.5,"attributes":{"rate":0.05}})");
+  const std::string sent = random_bytes(20000, 4);
+  int corrupted = 0;
+  std::vector<Socket> open;
+  for (int i = 0; i < 30; ++i) {
+    Socket s = connect();
+    s.send(sent);
+    if (recv_exact(s.fd(), sent.size(), std::chrono::seconds(5)).data != sent) {
+      ++corrupted;
+      open.push_back(std::move(s));
+    }
+  }
+  EXPECT_GE(corrupted, 6) << "about half of 30 connections";
+  EXPECT_LE(corrupted, 24);
+  ASSERT_FALSE(open.empty());
+  update_toxic("corrupt_downstream", R"({"attributes":{"rate":0}})");
+  open.front().send(sent);
+  EXPECT_TRUE(recv_exact(open.front().fd(), sent.size(), std::chrono::seconds(5)).data == sent)
+      << "rate 0 on a connection that was being corrupted: intact from now on";
+}
+
 using Blackhole = ToxicTest;
 
 TEST_F(Blackhole, OneWayLossTheOtherDirectionFlowsAndTheConnectionStaysOpen) {
@@ -314,6 +337,21 @@ TEST_F(PacketLoss, StallsSlowABulkTransfer) {
   EXPECT_TRUE(back.data == sent);
   // About 36 of 3620 segments lost, each a 50 ms stall for what follows.
   EXPECT_GE(ms_since(start), 1000);
+}
+
+TEST_F(PacketLoss, ALiveChangeOfTheLossRateReachesAnOpenConnection) {
+  // At most two timeouts (200 + 400 ms) per reply, well inside a round trip's 5 s.
+  add_toxic(R"({"type":"packet_loss","attributes":{"loss_rate":0.4,"rto_ms":200,"max_rto_ms":400}})");
+  Socket s = connect();
+  int late = 0;
+  for (int i = 0; i < 20; ++i) late += round_trip_ms(s, "before " + std::to_string(i % 10)) >= 190;
+  EXPECT_GE(late, 3) << "about 8 of 20 replies lost at least once";
+  update_toxic("packet_loss_downstream", R"({"attributes":{"loss_rate":0}})");
+  // Whatever was held when the rate changed still comes first; after it, no stall.
+  ASSERT_GT(round_trip_ms(s, "flush"), 0);
+  int slow = 0;
+  for (int i = 0; i < 20; ++i) slow += round_trip_ms(s, "after " + std::to_string(i)) >= 190;
+  EXPECT_EQ(slow, 0);
 }
 
 TEST_F(PacketLoss, DropModeLosesTheBytesOnPurpose) {
