@@ -119,11 +119,7 @@ void Registry::start(Proxy& p, Listener listener, PendingChanges& pending) {
   p.spec.enabled = true;
   p.listen_fd = listener.fd;
   p.runtime = rt;
-  auto snapshot = std::make_shared<ToxicSnapshot>();
-  snapshot->version = ++p.toxics_version;
-  snapshot->chains[0] = p.chains[0];
-  snapshot->chains[1] = p.chains[1];
-  pending.add(engine_.start_proxy(rt, listener.fd, std::move(snapshot)));
+  pending.add(engine_.start_proxy(rt, listener.fd, snapshot_of(p)));
   log::info("proxy started", {{"name", p.spec.name}, {"listen", p.spec.listen}, {"upstream", p.spec.upstream}});
 }
 
@@ -391,11 +387,21 @@ void Registry::reset() {
 
 void Registry::push_toxics(Proxy& p, PendingChanges& pending) {
   if (!p.running()) return;
+  pending.add(engine_.set_toxics(p.runtime->id, snapshot_of(p)));
+}
+
+// What the loops run. A toxic that spans both streams (the HTTP ones) is
+// listed under its own stream and also works on the other one, after that
+// stream's own toxics.
+ToxicSnapshotPtr Registry::snapshot_of(Proxy& p) {
   auto snapshot = std::make_shared<ToxicSnapshot>();
   snapshot->version = ++p.toxics_version;
   snapshot->chains[0] = p.chains[0];
   snapshot->chains[1] = p.chains[1];
-  pending.add(engine_.set_toxics(p.runtime->id, std::move(snapshot)));
+  for (size_t d = 0; d < 2; ++d)
+    for (const auto& t : p.chains[d])
+      if (t->spec.toxic_type().both_streams) snapshot->chains[1 - d].push_back(t);
+  return snapshot;
 }
 
 ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t generation, const ToxicConfig* previous) {

@@ -187,6 +187,7 @@ class Registry {
   void start(Proxy& p, Listener listener, PendingChanges& pending);
   void stop(Proxy& p, bool keep_socket_open, PendingChanges& pending);
   void push_toxics(Proxy& p, PendingChanges& pending);
+  ToxicSnapshotPtr snapshot_of(Proxy& p);
   // A new snapshot; one of an existing toxic keeps `previous`'s counters and shared state.
   ToxicConfigPtr make_config(ToxicSpec spec, uint64_t id, uint64_t generation, const ToxicConfig* previous = nullptr);
   ToxicConfigPtr updated_config(const ToxicConfig& current, const ToxicPatch& patch);

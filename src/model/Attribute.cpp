@@ -76,6 +76,13 @@ std::string AttributeSchema::allowed_text() const {
 }
 
 std::optional<std::string> AttributeSchema::check(std::string_view toxic_type, const AttributeValue& value) const {
+  if (auto problem = check_shape(toxic_type, value)) return problem;
+  if (!validate) return std::nullopt;
+  if (auto problem = validate(value)) return fmt::format("invalid value for {} attribute {}: {}", toxic_type, name, *problem);
+  return std::nullopt;
+}
+
+std::optional<std::string> AttributeSchema::check_shape(std::string_view toxic_type, const AttributeValue& value) const {
   switch (type) {
     case AttributeType::Integer:
     case AttributeType::Duration: {

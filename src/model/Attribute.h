@@ -6,6 +6,7 @@
 // config file, the docs' tables and the CLI's help.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,11 +84,18 @@ struct AttributeSchema {
   // when it is not at its default, so Toxiproxy clients see what they know.
   bool extension = false;
 
+  // A check of the type's own beyond the range (a regex that must compile):
+  // what is wrong with the value, naming it, or nothing.
+  std::function<std::optional<std::string>(const AttributeValue&)> validate;
+
   // The "allowed" column of the docs and the tail of error messages: "-5 to 5 ms; negative means none".
   std::string allowed_text() const;
   // An error message naming the toxic type, the attribute, the value and what
   // is allowed, or nothing when `value` is acceptable.
   std::optional<std::string> check(std::string_view toxic_type, const AttributeValue& value) const;
+
+ private:
+  std::optional<std::string> check_shape(std::string_view toxic_type, const AttributeValue& value) const;
 };
 
 // A value as the docs and logs show it: 100, "GET", [a, b], {k: v}.

@@ -20,8 +20,10 @@ enum class ChaosEventKind : uint8_t {
   ConnectionBlackholed,      // drop kept the client, never answering it
   ConnectDelayed,            // drop made the upstream connect wait
   DataCorrupted,             // corrupt flipped bits (detail: the stream offsets)
+  HttpRequestFaulted,        // an HTTP toxic faulted a request (detail: "GET /path -> 503")
+  HttpPassthrough,           // an HTTP toxic stepped aside: the bytes are not HTTP/1.1 (detail: why)
 };
-inline constexpr size_t kChaosEventKinds = 10;
+inline constexpr size_t kChaosEventKinds = 12;
 
 constexpr std::string_view describe(ChaosEventKind kind) {
   switch (kind) {
@@ -35,6 +37,8 @@ constexpr std::string_view describe(ChaosEventKind kind) {
     case ChaosEventKind::ConnectionBlackholed: return "connection blackholed";
     case ChaosEventKind::ConnectDelayed: return "connect delayed";
     case ChaosEventKind::DataCorrupted: return "data corrupted";
+    case ChaosEventKind::HttpRequestFaulted: return "http request faulted";
+    case ChaosEventKind::HttpPassthrough: return "not http: passed through";
   }
   return "?";
 }

@@ -25,6 +25,12 @@ struct ToxicType {
   std::string go_struct;  // used in Go-style decode errors: "LatencyToxic"
   std::string help;       // one line: what it does
   std::vector<AttributeSchema> attributes;  // in JSON key order
+  // HTTP toxics: a stage on both streams of a connection (requests one way,
+  // responses the other), whatever `stream` the toxic was given.
+  bool both_streams = false;
+  // HTTP toxics: toxicity is drawn per request by the stage, not per
+  // connection by the chain (the stage acts on every connection).
+  bool per_request_toxicity = false;
   // Makes the stage that works on one direction of one connection.
   std::function<std::unique_ptr<ToxicStage>(ToxicChain&, std::shared_ptr<const ToxicConfig>)> make_stage;
 

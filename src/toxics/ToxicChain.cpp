@@ -60,7 +60,7 @@ void ToxicChain::decide_activity(ToxicStage& stage) {
   const ToxicConfig& cfg = stage.config();
   const float toxicity = cfg.spec.toxicity;
   // 0 never applies and 1 always does, exactly; in between, the connection's draw decides.
-  const bool drawn = toxicity >= 1.0f || (toxicity > 0.0f && stage.draw_ < toxicity);
+  const bool drawn = cfg.spec.toxic_type().per_request_toxicity || toxicity >= 1.0f || (toxicity > 0.0f && stage.draw_ < toxicity);
   stage.active_ = drawn && (cfg.spec.clients.empty() || cfg.spec.clients.contains(context_.connection().client));
   if (stage.active_) {
     cfg.activations->fetch_add(1, std::memory_order_relaxed);
