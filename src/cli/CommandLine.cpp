@@ -39,6 +39,10 @@ struct Invocation {
   int64_t iterations = 0, steps = 0;
   std::optional<double> from, to, min, max;
   bool wait = false;
+  // HTTP faults
+  std::string path;
+  std::vector<std::string> methods;
+  std::optional<double> rate;
 };
 
 // The --host flag wins, then FAULTLINE_URL, then Toxiproxy's TOXIPROXY_URL.
@@ -234,6 +238,35 @@ void add_shortcuts(CLI::App& app, Invocation& in) {
     in.action = [&](Context& ctx) {
       if (is_off(in.value)) return run_shortcut(ctx, in, "bandwidth", {});
       run_shortcut(ctx, in, "bandwidth", {{"rate", parse_value(parse_rate_kbps, in.value)}});
+    };
+  });
+
+  // HTTP toxics act on requests (the upstream stream) and answer downstream;
+  // --rate is the share of matching requests, drawn per request.
+  auto* http_error = command(app, "http-error", "Answer matching HTTP requests with an error status",
+                             "faultline http-error web 503 --path '/api/*' --method POST --rate 0.2");
+  http_error->add_option("proxy", in.proxy, "Proxy name")->required();
+  http_error->add_option("value", in.value, "Status, 100 to 599; 'off' removes the toxic")->required();
+  http_error->add_option("--path", in.path, "Only this path: exact, or a glob with * (\"/api/*\")");
+  http_error->add_option("--method", in.methods, "Only these methods (repeat, or GET,POST)")->delimiter(',');
+  http_error->add_option("--rate", in.rate, "Share of matching requests that get it, 0..1 (default 1)");
+  http_error->add_option("--for", in.for_duration, "Remove it by itself after this long, e.g. 30s (the server does it)");
+  http_error->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, "http_error", Direction::Up);
+      int64_t status = 0;
+      try {
+        size_t used = 0;
+        status = std::stoll(in.value, &used);
+        if (used != in.value.size()) status = 0;
+      } catch (const std::exception&) {
+      }
+      if (status < 100 || status > 599) throw CommandError(fmt::format("Invalid status '{}': use 100 to 599", in.value));
+      check_toxicity(in.rate);
+      std::optional<int64_t> for_ms;
+      if (!in.for_duration.empty()) for_ms = parse_value(parse_duration_ms, in.for_duration);
+      nlohmann::json attributes = {{"status", status}, {"path", in.path}, {"method", in.methods}};
+      apply_shortcut(ctx, {in.proxy, "http_error", Direction::Up, std::move(attributes), in.rate.value_or(1.0), for_ms});
     };
   });
 

@@ -80,6 +80,28 @@ TEST_F(CliTest, TimeoutResetPeerAndBandwidthWithUnits) {
   EXPECT_EQ(toxic_json("api", "bandwidth_upstream")["attributes"]["rate"], 50);
 }
 
+TEST_F(CliTest, HttpErrorWithPathMethodsAndRate) {
+  create("web");
+  auto result = cli({"http-error", "web", "503", "--path", "/api/*", "--method", "POST,PUT", "--rate", "0.2"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto toxic = toxic_json("web", "http_error_upstream");
+  EXPECT_EQ(toxic["type"], "http_error");
+  EXPECT_EQ(toxic["attributes"]["status"], 503);
+  EXPECT_EQ(toxic["attributes"]["path"], "/api/*");
+  EXPECT_EQ(toxic["attributes"]["method"], nlohmann::json::array({"POST", "PUT"}));
+  EXPECT_DOUBLE_EQ(toxic["toxicity"].get<double>(), 0.2);
+  // Again with other values: updated in place.
+  EXPECT_EQ(cli({"http-error", "web", "429"}).exit_code, 0);
+  EXPECT_EQ(toxic_json("web", "http_error_upstream")["attributes"]["status"], 429);
+  EXPECT_EQ(toxic_json("web", "http_error_upstream")["attributes"]["path"], "");
+  for (const std::string bad : {"99", "600", "5xx"}) {
+    const auto refused = cli({"http-error", "web", bad});
+    EXPECT_EQ(refused.exit_code, 1) << bad;
+    EXPECT_EQ(lines_of(refused.err).size(), 1u) << refused.err;
+  }
+  EXPECT_EQ(cli({"http-error", "web", "off"}).out, "Removed toxic 'http_error_upstream' on proxy 'web'\n");
+}
+
 TEST_F(CliTest, ShortcutsRejectBadValuesWithOneLine) {
   create("api");
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
