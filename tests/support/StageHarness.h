@@ -80,7 +80,7 @@ class StageHarness final : public ToxicContext {
   TimerQueue& timers() override { return timer_queue; }
   const ConnectionInfo& connection() const override { return info; }
   Direction direction() const override { return direction_; }
-  SharedToxicState& shared_state() override { return shared; }
+  SharedToxicState& shared_state() override { return shared_with ? *shared_with : shared; }
   void chain_output(Chunk chunk) override {
     output.append(chunk.data(), chunk.length);
     pieces.push_back(chunk.length);
@@ -113,6 +113,8 @@ class StageHarness final : public ToxicContext {
   BufferPool buffers;
   ConnectionInfo info;
   SharedToxicState shared;
+  // The other direction's harness's state: the two halves of one connection (HTTP toxics).
+  SharedToxicState* shared_with = nullptr;
   uint64_t seed = 42;
 
   std::string output;

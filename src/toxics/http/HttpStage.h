@@ -80,7 +80,6 @@ class HttpStage : public ToxicStage {
   std::deque<Chunk> held_;
   uint64_t held_at_ = 0;
   size_t held_bytes_ = 0;
-  bool eof_pending_ = false;
   // Response side: stream offset of the next byte to pass.
   uint64_t passed_at_ = 0;
   bool final_status_ = true;  // the response being read is not a 1xx interim one
