@@ -8,6 +8,7 @@
 
 #include "load/Codec.h"
 #include "load/LoadTarget.h"
+#include "util/BeastChunkGuard.h"
 
 namespace faultline::load {
 namespace {
@@ -68,6 +69,7 @@ class HttpCodec final : public Codec {
     parser_->header_limit(64 * 1024);
     parser_->eager(true);
     if (head_) parser_->skip(true);
+    guard_.reset();
     fed_ = 0;
   }
 
@@ -76,7 +78,10 @@ class HttpCodec final : public Codec {
     // Only the bytes not yet given to the parser are new.
     while (fed_ < received.size() && !parser_->is_done()) {
       boost::system::error_code ec;
-      const size_t used = parser_->put(boost::asio::buffer(received.data() + fed_, received.size() - fed_), ec);
+      const size_t available = received.size() - fed_;
+      if (!guard_.may_put(available)) break;
+      const size_t used = parser_->put(boost::asio::buffer(received.data() + fed_, available), ec);
+      guard_.record(available, used, ec == http::error::need_more);
       fed_ += used;  // even with need_more, what it used is not to be given again
       if (ec == http::error::need_more) break;
       if (ec) {
@@ -104,6 +109,7 @@ class HttpCodec final : public Codec {
   int expect_;
   bool head_;
   std::optional<ReplyParser> parser_;
+  BeastChunkGuard guard_;
   size_t fed_ = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <strings.h>
 
+#include "util/BeastChunkGuard.h"
+
 namespace faultline::http {
 
 namespace beast_http = boost::beast::http;
@@ -46,7 +48,13 @@ class HeadKeeper final : public HttpFraming::Parser, private beast_http::basic_p
     if (no_body) base::skip(true);
   }
   size_t put(std::string_view bytes, error_code& ec) override {
-    return base::put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
+    if (!guard_.may_put(bytes.size())) {
+      ec = beast_http::error::need_more;
+      return 0;
+    }
+    const size_t used = base::put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
+    guard_.record(bytes.size(), used, ec == beast_http::error::need_more);
+    return used;
   }
   bool header_done() const override { return base::is_header_done(); }
   bool done() const override { return base::is_done(); }
@@ -75,6 +83,7 @@ class HeadKeeper final : public HttpFraming::Parser, private beast_http::basic_p
   void on_finish_impl(error_code&) override {}
 
   HttpHead head_;
+  BeastChunkGuard guard_;
 };
 
 bool interim(int status) { return status >= 100 && status < 200 && status != 101; }
