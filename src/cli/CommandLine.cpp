@@ -43,6 +43,9 @@ struct Invocation {
   std::string path;
   std::vector<std::string> methods;
   std::optional<double> rate;
+  std::string at;          // http-delay: request or response
+  int64_t after_bytes = 0;  // http-abort mid_response
+  std::string abort_mode;   // http-abort: reset or close
 };
 
 // The --host flag wins, then FAULTLINE_URL, then Toxiproxy's TOXIPROXY_URL.
@@ -190,6 +193,85 @@ CLI::App* shortcut(CLI::App& app, Invocation& in, const std::string& name, const
   return sub;
 }
 
+// ---- HTTP faults ----------------------------------------------------------
+
+// An HTTP shortcut: PROXY VALUE plus the request matchers. HTTP toxics act on
+// requests (the upstream stream) and answer downstream; --rate is the share
+// of matching requests, drawn per request.
+CLI::App* http_shortcut(CLI::App& app, Invocation& in, const std::string& name, const std::string& help,
+                        const std::string& example, const std::string& value_help) {
+  auto* sub = command(app, name, help, example);
+  sub->add_option("proxy", in.proxy, "Proxy name")->required();
+  sub->add_option("value", in.value, value_help + "; 'off' removes the toxic")->required();
+  sub->add_option("--path", in.path, "Only this path: exact, or a glob with * (\"/api/*\")");
+  sub->add_option("--method", in.methods, "Only these methods (repeat, or GET,POST)")->delimiter(',');
+  sub->add_option("--rate", in.rate, "Share of matching requests that get it, 0..1 (default 1)");
+  sub->add_option("--for", in.for_duration, "Remove it by itself after this long, e.g. 30s (the server does it)");
+  return sub;
+}
+
+// Adds (or updates) the HTTP toxic `type` with the matchers and `attributes`.
+void apply_http_shortcut(Context& ctx, const Invocation& in, const std::string& type, nlohmann::json attributes) {
+  check_toxicity(in.rate);
+  std::optional<int64_t> for_ms;
+  if (!in.for_duration.empty()) for_ms = parse_value(parse_duration_ms, in.for_duration);
+  attributes["path"] = in.path;
+  attributes["method"] = in.methods;
+  apply_shortcut(ctx, {in.proxy, type, Direction::Up, std::move(attributes), in.rate.value_or(1.0), for_ms});
+}
+
+int64_t parse_status(const std::string& text) {
+  int64_t status = 0;
+  try {
+    size_t used = 0;
+    status = std::stoll(text, &used);
+    if (used != text.size()) status = 0;
+  } catch (const std::exception&) {
+  }
+  if (status < 100 || status > 599) throw CommandError(fmt::format("Invalid status '{}': use 100 to 599", text));
+  return status;
+}
+
+void add_http_shortcuts(CLI::App& app, Invocation& in) {
+  auto* error = http_shortcut(app, in, "http-error", "Answer matching HTTP requests with an error status",
+                              "faultline http-error web 503 --path '/api/*' --method POST --rate 0.2", "Status, 100 to 599");
+  error->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, "http_error", Direction::Up);
+      apply_http_shortcut(ctx, in, "http_error", {{"status", parse_status(in.value)}});
+    };
+  });
+
+  auto* delay = http_shortcut(app, in, "http-delay", "Delay matching HTTP requests (or their responses)",
+                              "faultline http-delay web 300ms --path /search --jitter 50ms", "Delay, e.g. 300ms, 2s (plain number: ms)");
+  delay->add_option("--jitter", in.jitter, "Random spread around the delay, e.g. 50ms");
+  delay->add_option("--at", in.at, "request (before it is forwarded, default) or response (before its first byte)")
+      ->check(CLI::IsMember({"request", "response"}));
+  delay->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, "http_delay", Direction::Up);
+      nlohmann::json attributes = {{"delay", parse_value(parse_duration_ms, in.value)}, {"at", in.at.empty() ? "request" : in.at}};
+      if (!in.jitter.empty()) attributes["jitter"] = parse_value(parse_duration_ms, in.jitter);
+      apply_http_shortcut(ctx, in, "http_delay", std::move(attributes));
+    };
+  });
+
+  auto* abort = http_shortcut(app, in, "http-abort", "Cut the connection of matching HTTP requests",
+                              "faultline http-abort web after_request --path /pay --mode reset",
+                              "Where: before_request, after_request or mid_response");
+  abort->add_option("--after-bytes", in.after_bytes, "mid_response: body bytes the client gets first");
+  abort->add_option("--mode", in.abort_mode, "reset (RST, default) or close (FIN)")->check(CLI::IsMember({"reset", "close"}));
+  abort->callback([&] {
+    in.action = [&](Context& ctx) {
+      if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, "http_abort", Direction::Up);
+      if (in.value != "before_request" && in.value != "after_request" && in.value != "mid_response")
+        throw CommandError(fmt::format("Invalid point '{}': use before_request, after_request or mid_response", in.value));
+      apply_http_shortcut(ctx, in, "http_abort",
+                          {{"at", in.value}, {"after_bytes", in.after_bytes}, {"mode", in.abort_mode.empty() ? "reset" : in.abort_mode}});
+    };
+  });
+}
+
 void add_shortcuts(CLI::App& app, Invocation& in) {
   auto* down = command(app, "down", "Disable a proxy: new connections are refused", "faultline down redis");
   down->add_option("proxy", in.proxy, "Proxy name")->required();
@@ -241,34 +323,7 @@ void add_shortcuts(CLI::App& app, Invocation& in) {
     };
   });
 
-  // HTTP toxics act on requests (the upstream stream) and answer downstream;
-  // --rate is the share of matching requests, drawn per request.
-  auto* http_error = command(app, "http-error", "Answer matching HTTP requests with an error status",
-                             "faultline http-error web 503 --path '/api/*' --method POST --rate 0.2");
-  http_error->add_option("proxy", in.proxy, "Proxy name")->required();
-  http_error->add_option("value", in.value, "Status, 100 to 599; 'off' removes the toxic")->required();
-  http_error->add_option("--path", in.path, "Only this path: exact, or a glob with * (\"/api/*\")");
-  http_error->add_option("--method", in.methods, "Only these methods (repeat, or GET,POST)")->delimiter(',');
-  http_error->add_option("--rate", in.rate, "Share of matching requests that get it, 0..1 (default 1)");
-  http_error->add_option("--for", in.for_duration, "Remove it by itself after this long, e.g. 30s (the server does it)");
-  http_error->callback([&] {
-    in.action = [&](Context& ctx) {
-      if (is_off(in.value)) return remove_shortcut(ctx, in.proxy, "http_error", Direction::Up);
-      int64_t status = 0;
-      try {
-        size_t used = 0;
-        status = std::stoll(in.value, &used);
-        if (used != in.value.size()) status = 0;
-      } catch (const std::exception&) {
-      }
-      if (status < 100 || status > 599) throw CommandError(fmt::format("Invalid status '{}': use 100 to 599", in.value));
-      check_toxicity(in.rate);
-      std::optional<int64_t> for_ms;
-      if (!in.for_duration.empty()) for_ms = parse_value(parse_duration_ms, in.for_duration);
-      nlohmann::json attributes = {{"status", status}, {"path", in.path}, {"method", in.methods}};
-      apply_shortcut(ctx, {in.proxy, "http_error", Direction::Up, std::move(attributes), in.rate.value_or(1.0), for_ms});
-    };
-  });
+  add_http_shortcuts(app, in);
 
   auto* clear = command(app, "clear", "Remove every toxic of a proxy", "faultline clear redis");
   clear->add_option("proxy", in.proxy, "Proxy name")->required();

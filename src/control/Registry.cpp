@@ -107,6 +107,7 @@ Registry::Listener Registry::acquire_listener(const Proxy* current, const net::L
 
 void Registry::start(Proxy& p, Listener listener, PendingChanges& pending) {
   auto rt = std::make_shared<ProxyRuntime>();
+  rt->chaos_observer = chaos_observer_;
   rt->id = next_runtime_id_++;
   rt->name = p.spec.name;
   rt->listen = listener.address;
@@ -390,17 +391,26 @@ void Registry::push_toxics(Proxy& p, PendingChanges& pending) {
   pending.add(engine_.set_toxics(p.runtime->id, snapshot_of(p)));
 }
 
-// What the loops run. A toxic that spans both streams (the HTTP ones) is
-// listed under its own stream and also works on the other one, after that
-// stream's own toxics.
+// What the loops run. A toxic that spans both streams (the HTTP ones) works
+// on both chains, whatever stream it was given, and they nest as layers
+// around the upstream: on the request (upstream) chain they come after the
+// stream's own toxics, in the order they were added; on the response
+// (downstream) chain they come first, in the reverse order. So the HTTP
+// toxic nearest the upstream is the same one both ways, and each sees the
+// requests the ones before it let through and exactly their responses.
 ToxicSnapshotPtr Registry::snapshot_of(Proxy& p) {
   auto snapshot = std::make_shared<ToxicSnapshot>();
   snapshot->version = ++p.toxics_version;
-  snapshot->chains[0] = p.chains[0];
-  snapshot->chains[1] = p.chains[1];
+  ToxicChainConfig http;
   for (size_t d = 0; d < 2; ++d)
     for (const auto& t : p.chains[d])
-      if (t->spec.toxic_type().both_streams) snapshot->chains[1 - d].push_back(t);
+      if (t->spec.toxic_type().both_streams) http.push_back(t);
+      else snapshot->chains[d].push_back(t);
+  std::sort(http.begin(), http.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  auto& requests = snapshot->chains[index_of(Direction::Upstream)];
+  auto& responses = snapshot->chains[index_of(Direction::Downstream)];
+  requests.insert(requests.end(), http.begin(), http.end());
+  responses.insert(responses.begin(), http.rbegin(), http.rend());
   return snapshot;
 }
 
@@ -409,6 +419,7 @@ ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t gener
   if (previous) {
     cfg->activations = previous->activations;
     cfg->proxy_wide = previous->proxy_wide;
+    cfg->fault_counts = previous->fault_counts;
   }
   cfg->id = id;
   cfg->toxicity_generation = generation;
@@ -699,7 +710,7 @@ std::vector<ProxyMetricsView> Registry::metrics_views() const {
     for (Direction d : kDirections)
       for (const auto& t : p.chains[index_of(d)])
         v.toxics.push_back({t->spec.name, std::string(t->spec.type_name()), to_string(d),
-                            t->activations->load(std::memory_order_relaxed)});
+                            t->activations->load(std::memory_order_relaxed), t->fault_counts->counts()});
     out.push_back(std::move(v));
   }
   return out;

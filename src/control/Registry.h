@@ -107,6 +107,7 @@ struct ProxyMetricsView {
     std::string type;
     std::string stream;
     uint64_t activations = 0;
+    std::map<FaultTally::Key, uint64_t> faults;  // per-request faults (HTTP toxics)
   };
   std::vector<Toxic> toxics;
   std::vector<std::string> schedules;  // running on it (filled in by the API from the scheduler)
@@ -149,6 +150,7 @@ class Registry {
   bool expire_toxic(const std::string& proxy, const std::string& name, TimePoint expires_at);
   void set_listener(RegistryListener* listener) { listener_ = listener; }  // before serving
   void set_observer(ChangeObserver* observer) { observer_ = observer; }    // before serving
+  void set_chaos_observer(ChaosObserver* observer) { chaos_observer_ = observer; }  // before serving
 
   // Shutdown: stop accepting everywhere, wait up to `grace` for connections
   // to end by themselves, then close the rest.
@@ -200,6 +202,7 @@ class Registry {
   Engine& engine_;
   RegistryListener* listener_ = nullptr;
   ChangeObserver* observer_ = nullptr;
+  ChaosObserver* chaos_observer_ = nullptr;
   // Reports a change to the observer (under the lock, so in order).
   void report(ControlChange change) const {
     if (observer_) observer_->changed(change);

@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,6 +40,7 @@ Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, net::Soc
                        uint64_t sequence)
     : worker_(worker), proxy_(proxy), sequence_(sequence), client_address_(client_address), opened_at_(worker.loop().now()) {
   descriptor_retry_timer_.set_callback([this] { connect_next(); });
+  reset_timer_.set_callback([this] { reset_once_delivered(reset_fd_); });
   client_.fd = client_fd;
   set_no_delay(client_fd);
   connect_timer_.set_callback([this] {
@@ -291,6 +294,33 @@ void Connection::report(ChaosEventKind kind, const ToxicConfig& toxic, Direction
                              toxic.spec.type_name(), direction, detail});
 }
 
+void Connection::report_http_fault(const ToxicConfig& toxic, Direction direction, const HttpFault& fault,
+                                    std::string_view detail) const {
+  report(ChaosEventKind::HttpRequestFaulted, toxic, direction, detail);
+  if (ChaosObserver* observer = proxy_.runtime->chaos_observer)
+    observer->http_fault(ChaosEvent{ChaosEventKind::HttpRequestFaulted, worker_.loop().now(), proxy_.runtime->name, sequence_,
+                                    toxic.spec.name, toxic.spec.type_name(), direction, detail},
+                         fault);
+}
+
+void Connection::reset_once_delivered(int fd) {
+  if (closed()) return;
+  if (reset_fd_ < 0) {
+    reset_fd_ = fd;
+    reset_deadline_ = loop().now() + Millis(1000);
+  }
+  int unacknowledged = 0;
+  if (::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged > 0 && loop().now() < reset_deadline_) {
+    loop().timers().arm(reset_timer_, loop().now() + Millis(1));
+    return;
+  }
+  close(CloseKind::Reset);
+}
+
+void Connection::count_http_exchange(int status, Nanos duration) const {
+  proxy_.runtime->stats().http_requests.get().record(status, duration);
+}
+
 void Connection::close(CloseKind kind) {
   if (state_ == State::Closed) return;
   const bool was_open = state_ == State::Open;
@@ -298,6 +328,7 @@ void Connection::close(CloseKind kind) {
   loop().timers().cancel(connect_timer_);
   loop().timers().cancel(descriptor_retry_timer_);
   loop().timers().cancel(dial_timer_);
+  loop().timers().cancel(reset_timer_);
   alive_.reset();
   for (SocketSide* side : {&client_, &upstream_}) {
     if (side->fd < 0) continue;

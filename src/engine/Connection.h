@@ -35,11 +35,17 @@ class Connection final : public ProxySession {
   PipePool& pipes();
   BufferPool& buffers();
   void link_finished();
+  // Resets the connection once the peer on `fd` has acknowledged every byte
+  // written to it (a toxic cuts a stream after exactly N bytes), or after a
+  // second at most.
+  void reset_once_delivered(int fd);
   void wait_writable(SocketSide& side);  // a write would block: tell me when it would not
   void count_received(Direction d, size_t n);
   void count_sent(Direction d, size_t n);
   uint64_t random_seed(const ToxicConfig& toxic) const;
   void report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction, std::string_view detail = {}) const;
+  void report_http_fault(const ToxicConfig& toxic, Direction direction, const HttpFault& fault, std::string_view detail) const;
+  void count_http_exchange(int status, Nanos duration) const;
   Link& link(Direction d) { return d == Direction::Upstream ? up_ : down_; }
   const ConnectionInfo& info() const;  // built on first use: most connections never ask
   SharedToxicState& shared_state() { return shared_state_; }
@@ -88,6 +94,9 @@ class Connection final : public ProxySession {
   Timer connect_timer_;
   Timer descriptor_retry_timer_;
   Timer dial_timer_;  // a toxic delays the upstream connect
+  Timer reset_timer_;  // reset_once_delivered polls the send queue
+  TimePoint reset_deadline_{};
+  int reset_fd_ = -1;
   uint64_t bytes_received_[2] = {0, 0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late resolver answers
 };

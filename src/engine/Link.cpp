@@ -192,6 +192,10 @@ void Link::finish_if_done() {
     if (connection_.closed()) return;
   }
   if (!output_empty()) return;
+  if (reset_when_written_) {
+    connection_.reset_once_delivered(destination_.fd);
+    return;
+  }
   if (close_when_written_) {
     connection_.close(Connection::CloseKind::Graceful);
     return;
@@ -230,6 +234,11 @@ void Link::close_connection(bool reset) {
   connection_.close(reset ? Connection::CloseKind::Reset : Connection::CloseKind::Graceful);
 }
 
+void Link::reset_after_output_written() {
+  reset_when_written_ = true;
+  request_pump();
+}
+
 void Link::close_after_output_written() {
   close_when_written_ = true;
   request_pump();
@@ -246,6 +255,12 @@ uint64_t Link::random_seed(const ToxicConfig& toxic) { return connection_.random
 void Link::chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail) {
   connection_.report(kind, toxic, direction_, detail);
 }
+
+void Link::http_fault(const ToxicConfig& toxic, const HttpFault& fault, std::string_view detail) {
+  connection_.report_http_fault(toxic, direction_, fault, detail);
+}
+
+void Link::http_exchange(int status, Nanos duration) { connection_.count_http_exchange(status, duration); }
 
 void Link::release_resources() {
   if (has_pipe_) {

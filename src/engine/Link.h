@@ -58,10 +58,13 @@ class Link final : public ToxicContext, public Continuable {
   void end_reply() override;
   void close_connection(bool reset) override;
   void close_after_output_written() override;
+  void reset_after_output_written() override;
   void make_writable(Chunk& chunk) override;
   Chunk new_chunk(std::string_view bytes) override;
   uint64_t random_seed(const ToxicConfig& toxic) override;
   void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail) override;
+  void http_fault(const ToxicConfig& toxic, const HttpFault& fault, std::string_view detail) override;
+  void http_exchange(int status, Nanos duration) override;
 
  private:
   enum class Step { Progress, Blocked, Closed };
@@ -98,6 +101,7 @@ class Link final : public ToxicContext, public Continuable {
   bool eof_left_chain_ = false;
   bool destination_shut_ = false;
   bool close_when_written_ = false;
+  bool reset_when_written_ = false;
   bool pumping_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "engine/HttpRequestStats.h"
 #include "model/ChaosEvent.h"
 #include "model/Direction.h"
 
@@ -24,6 +25,7 @@ struct ProxyCounters {
   std::atomic<uint64_t> upstream_connect_nanos{0};  // total time spent connecting, for the mean
   DirectionCounters directions[2];
   std::atomic<uint64_t> chaos_events[kChaosEventKinds] = {};  // by ChaosEventKind
+  LazyHttpRequestStats http_requests;  // requests HTTP toxics framed, by status
 
   DirectionCounters& counters(Direction d) { return directions[index_of(d)]; }
   const DirectionCounters& counters(Direction d) const { return directions[index_of(d)]; }

@@ -20,6 +20,7 @@ struct ProxyRuntime {
   std::string protocol = "tcp";
   uint64_t random_seed = 0;  // from the server seed and the proxy name
   std::shared_ptr<ProxyCounters> totals = std::make_shared<ProxyCounters>();
+  ChaosObserver* chaos_observer = nullptr;  // the event stream's, for faults worth an event
 
   ProxyCounters& stats() { return *totals; }
   const ProxyCounters& stats() const { return *totals; }

@@ -56,4 +56,18 @@ void EventPublisher::changed(const ControlChange& c) {
   journal_.publish(std::string(to_string(c.kind)), std::string(c.proxy), m.take());
 }
 
+void EventPublisher::http_fault(const ChaosEvent& e, const HttpFault& f) {
+  Members m;
+  m.text("toxic", e.toxic);
+  m.text("toxic_type", e.toxic_type);
+  m.integer("connection", static_cast<int64_t>(e.connection));
+  m.text("method", f.method);
+  m.text("path", f.target.substr(0, f.target.find('?')));
+  if (f.target.find('?') != std::string_view::npos) m.text("target", f.target);
+  m.text("fault", f.fault);
+  m.text("status", f.status);
+  m.text("detail", e.detail);
+  journal_.publish("http_fault", std::string(e.proxy), m.take());
+}
+
 }  // namespace faultline

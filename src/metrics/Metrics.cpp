@@ -190,6 +190,48 @@ void render_proxy_families(const Registry& registry, std::string& out) {
                          escape_label(p.name), t.stream, escape_label(t.name), t.type, t.activations);
 }
 
+// The HTTP toxics' families: faulted requests per toxic, and every request
+// they framed by status, with its duration as a histogram.
+void render_http_families(const Registry& registry, std::string& out) {
+  const auto proxies = registry.metrics_views();
+  std::string faults;
+  for (const auto& p : proxies)
+    for (const auto& t : p.toxics)
+      for (const auto& [key, n] : t.faults)
+        faults += fmt::format("faultline_http_faults_total{{fault=\"{}\",proxy=\"{}\",status=\"{}\",toxic=\"{}\"}} {}\n", key.first,
+                              escape_label(p.name), escape_label(key.second), escape_label(t.name), n);
+  if (!faults.empty()) {
+    family(out, "faultline_http_faults_total", "counter",
+           "HTTP requests each HTTP toxic faulted, by fault and by the status the client got (upstream: the upstream's).");
+    out += faults;
+  }
+  std::string requests, durations;
+  for (const auto& p : proxies) {
+    const HttpRequestStats* stats = p.counters->http_requests.find();
+    if (!stats) continue;
+    for (int code = HttpRequestStats::kFirstStatus; code <= HttpRequestStats::kLastStatus; ++code) {
+      const auto& s = stats->status(code);
+      const uint64_t count = s.count.load(std::memory_order_relaxed);
+      if (count == 0) continue;
+      const std::string labels = fmt::format("proxy=\"{}\",status=\"{}\"", escape_label(p.name), code);
+      requests += fmt::format("faultline_http_requests_total{{{}}} {}\n", labels, count);
+      for (size_t i = 0; i < HttpRequestStats::kBounds.size(); ++i)
+        durations += fmt::format("faultline_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, HttpRequestStats::kBounds[i],
+                                 s.buckets[i].load(std::memory_order_relaxed));
+      durations += fmt::format("faultline_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, count);
+      durations += fmt::format("faultline_http_request_duration_seconds_sum{{{}}} {:.9f}\n", labels,
+                               static_cast<double>(s.nanos.load(std::memory_order_relaxed)) / 1e9);
+      durations += fmt::format("faultline_http_request_duration_seconds_count{{{}}} {}\n", labels, count);
+    }
+  }
+  if (requests.empty()) return;
+  family(out, "faultline_http_request_duration_seconds", "histogram",
+         "Time from an HTTP request's head reaching the proxy to the end of its answer leaving for the client, by status.");
+  out += durations;
+  family(out, "faultline_http_requests_total", "counter", "HTTP requests framed by HTTP toxics, by the status of their answer.");
+  out += requests;
+}
+
 void render_schedule_families(const Scheduler& scheduler, std::string& out) {
   family(out, "faultline_schedules_active", "gauge", "Schedules pending or running.");
   out += fmt::format("faultline_schedules_active {}\n", scheduler.active_count());
@@ -205,6 +247,7 @@ std::string render_metrics(const Registry& registry, const ApiStats* api_stats, 
   std::string out;
   if (api_stats) render_api_requests(*api_stats, out);
   if (options.proxy_metrics) render_proxy_families(registry, out);
+  if (options.proxy_metrics) render_http_families(registry, out);
   if (options.proxy_metrics && options.scheduler) render_schedule_families(*options.scheduler, out);
   if (options.runtime_metrics) render_process_metrics(options, out);
   out +=

@@ -43,6 +43,14 @@ constexpr std::string_view describe(ChaosEventKind kind) {
   return "?";
 }
 
+// What an HTTP toxic did to one request: the event stream shows it field by field.
+struct HttpFault {
+  std::string_view method;
+  std::string_view target;  // "/path?query"
+  std::string_view fault;   // "error", "delay", "abort", "slow_body", "rewrite"
+  std::string_view status;  // what the client gets: "503", or "upstream", "reset", "closed"
+};
+
 struct ChaosEvent {
   ChaosEventKind kind;
   TimePoint when;
@@ -52,6 +60,17 @@ struct ChaosEvent {
   std::string_view toxic_type;
   Direction direction;
   std::string_view detail = {};  // what exactly, when the kind has more to say
+};
+
+// Told, from the event loops, of the faults worth an entry on the event
+// stream (each faulted HTTP request). Must not block for long: it runs on
+// the data path.
+class ChaosObserver {
+ public:
+  virtual void http_fault(const ChaosEvent& event, const HttpFault& fault) = 0;
+
+ protected:
+  ~ChaosObserver() = default;
 };
 
 }  // namespace faultline

@@ -145,6 +145,7 @@ int run(int argc, char** argv) {
   Scheduler scheduler(registry, engine.time());
   registry.set_listener(&scheduler);
   registry.set_observer(&publisher);
+  registry.set_chaos_observer(&publisher);
   scheduler.set_observer(&publisher);
 
   std::unique_ptr<DemoUpstreams> demo;

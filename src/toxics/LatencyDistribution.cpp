@@ -61,4 +61,16 @@ double LatencyDistribution::next(LatencyShape shape, double correlation, Rng& rn
   return 0;
 }
 
+Nanos LatencyDistribution::jitter(int64_t jitter_ms, LatencyShape shape, double correlation, Rng& rng) {
+  if (jitter_ms <= 0) return Nanos(0);
+  if (shape == LatencyShape::Uniform && correlation <= 0) {
+    const int64_t span_us = 2 * jitter_ms * 1000;
+    const int64_t offset_us = static_cast<int64_t>(rng.below(static_cast<uint64_t>(span_us))) - jitter_ms * 1000;
+    return Micros(offset_us);
+  }
+  constexpr double kLimitNs = 10.0 * 365 * 24 * 3600 * 1e9;
+  const double offset_ns = next(shape, correlation, rng) * static_cast<double>(jitter_ms) * 1e6;
+  return Nanos(static_cast<int64_t>(std::llround(std::fmax(-kLimitNs, std::fmin(kLimitNs, offset_ns)))));
+}
+
 }  // namespace faultline

@@ -12,8 +12,10 @@
 // `correlation` (0 to 1) links each draw to the one before through a
 // Gaussian AR(1) process whose values are mapped to the distribution, so the
 // distribution itself is unchanged (netem's correlation shifts it).
+#include <cstdint>
 #include <string_view>
 
+#include "engine/Clock.h"
 #include "util/Random.h"
 
 namespace faultline {
@@ -25,6 +27,11 @@ class LatencyDistribution {
  public:
   // A standard variate of `shape`, correlated with the previous draw.
   double next(LatencyShape shape, double correlation, Rng& rng);
+  // A jitter of `jitter_ms`: uniform and uncorrelated, Toxiproxy's offset in
+  // [-jitter, +jitter) at microsecond resolution; otherwise jitter times the
+  // next variate, cut at ten years either way (a year of jitter times a
+  // Pareto tail must not overflow a nanosecond clock).
+  Nanos jitter(int64_t jitter_ms, LatencyShape shape, double correlation, Rng& rng);
 
  private:
   double normal(Rng& rng);

@@ -98,18 +98,26 @@ void ToxicChain::apply(const ToxicChainConfig& toxics) {
       stage->reconfigured();
     }
   }
-  // 3. New toxics join at the end and start once the chain is complete.
+  // 3. New toxics join where the list puts them (at the end, but for HTTP
+  // toxics on the response chain: see Registry::snapshot_of) and start once
+  // the chain is complete.
   std::vector<ToxicStage*> fresh;
+  std::vector<std::unique_ptr<ToxicStage>> ordered;
+  ordered.reserve(toxics.size());
   for (const auto& cfg : toxics) {
-    const bool exists = std::any_of(stages_.begin(), stages_.end(), [&](const auto& s) { return s->config().id == cfg->id; });
-    if (exists) continue;
-    stages_.push_back(cfg->spec.toxic_type().make_stage(*this, cfg));
-    ToxicStage& stage = *stages_.back();
+    auto existing = std::find_if(stages_.begin(), stages_.end(), [&](const auto& s) { return s && s->config().id == cfg->id; });
+    if (existing != stages_.end()) {
+      ordered.push_back(std::move(*existing));
+      continue;
+    }
+    ordered.push_back(cfg->spec.toxic_type().make_stage(*this, cfg));
+    ToxicStage& stage = *ordered.back();
     const uint64_t seed = context_.random_seed(*cfg);
     stage.rng_.reseed(seed);
     stage.draw_ = Rng(seed ^ 0x70C1C17ULL).unit();
     fresh.push_back(&stage);
   }
+  stages_ = std::move(ordered);
   for (ToxicStage* stage : fresh) {
     decide_activity(*stage);
     if (stage->active_) stage->start();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/ToxicSpec.h"
+#include "toxics/FaultTally.h"
 #include "toxics/ProxyWideState.h"
 
 namespace faultline {
@@ -19,6 +20,8 @@ struct ToxicConfig {
   std::shared_ptr<std::atomic<uint64_t>> activations = std::make_shared<std::atomic<uint64_t>>(0);
   // What the toxic shares across all its connections and loops (shared by all its snapshots).
   std::shared_ptr<ProxyWideState> proxy_wide = std::make_shared<ProxyWideState>();
+  // Per-request faults (the HTTP toxics), by kind and status (shared by all its snapshots, for /metrics).
+  std::shared_ptr<FaultTally> fault_counts = std::make_shared<FaultTally>();
 };
 
 using ToxicConfigPtr = std::shared_ptr<const ToxicConfig>;

@@ -73,6 +73,9 @@ class ToxicContext {
   // Closing.
   virtual void close_connection(bool reset) = 0;   // whole connection: FIN, or RST when `reset`
   virtual void close_after_output_written() = 0;   // FIN to the destination once its output is written
+  // RST, once the destination's output is written and the peer has taken it
+  // in (so it gets those bytes, then the reset).
+  virtual void reset_after_output_written() = 0;
 
   // A buffer of one's own: copies `chunk` when it shares its buffer with another chunk.
   virtual void make_writable(Chunk& chunk) = 0;
@@ -80,6 +83,11 @@ class ToxicContext {
 
   virtual uint64_t random_seed(const ToxicConfig& toxic) = 0;  // per connection and toxic
   virtual void chaos_event(ChaosEventKind kind, const ToxicConfig& toxic, std::string_view detail = {}) = 0;
+  // An HTTP toxic faulted a request: a chaos event (HttpRequestFaulted, with
+  // `detail`) that also goes on the event stream, field by field.
+  virtual void http_fault(const ToxicConfig& toxic, const HttpFault& fault, std::string_view detail) = 0;
+  // An HTTP request this connection carried got its answer (for /metrics).
+  virtual void http_exchange(int status, Nanos duration) = 0;
 
  protected:
   ~ToxicContext() = default;

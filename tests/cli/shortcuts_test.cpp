@@ -102,6 +102,31 @@ TEST_F(CliTest, HttpErrorWithPathMethodsAndRate) {
   EXPECT_EQ(cli({"http-error", "web", "off"}).out, "Removed toxic 'http_error_upstream' on proxy 'web'\n");
 }
 
+TEST_F(CliTest, HttpDelayAndHttpAbort) {
+  create("web");
+  auto result = cli({"http-delay", "web", "300ms", "--path", "/search", "--jitter", "50ms", "--at", "response", "--rate", "0.5"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto delay = toxic_json("web", "http_delay_upstream");
+  EXPECT_EQ(delay["type"], "http_delay");
+  EXPECT_EQ(delay["attributes"]["delay"], 300);
+  EXPECT_EQ(delay["attributes"]["jitter"], 50);
+  EXPECT_EQ(delay["attributes"]["at"], "response");
+  EXPECT_EQ(delay["attributes"]["path"], "/search");
+  EXPECT_DOUBLE_EQ(delay["toxicity"].get<double>(), 0.5);
+  EXPECT_EQ(cli({"http-delay", "web", "soon"}).exit_code, 1);
+  result = cli({"http-abort", "web", "mid_response", "--after-bytes", "1000", "--mode", "close", "--method", "GET"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto abort = toxic_json("web", "http_abort_upstream");
+  EXPECT_EQ(abort["attributes"]["at"], "mid_response");
+  EXPECT_EQ(abort["attributes"]["after_bytes"], 1000);
+  EXPECT_EQ(abort["attributes"]["mode"], "close");
+  const auto refused = cli({"http-abort", "web", "sometimes"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(lines_of(refused.err).size(), 1u) << refused.err;
+  EXPECT_EQ(cli({"http-delay", "web", "off"}).out, "Removed toxic 'http_delay_upstream' on proxy 'web'\n");
+  EXPECT_EQ(cli({"http-abort", "web", "off"}).out, "Removed toxic 'http_abort_upstream' on proxy 'web'\n");
+}
+
 TEST_F(CliTest, ShortcutsRejectBadValuesWithOneLine) {
   create("api");
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "HttpPeers.h"
 #include "ServerProcess.h"
 #include "Sockets.h"
 #include "Upstreams.h"
@@ -22,127 +23,6 @@ namespace faultline::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string fmt_hex(size_t n) {
-  char out[32];
-  std::snprintf(out, sizeof out, "%zx", n);
-  return out;
-}
-
-// What arrives within `timeout` (one read), or nothing.
-std::string recv_some(int fd, std::chrono::milliseconds timeout) {
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
-  char buf[65536];
-  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// Reads until `marker` has arrived (or the time is up); returns all of it.
-std::string recv_until(int fd, const std::string& marker, std::chrono::milliseconds timeout) {
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (got.find(marker) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    const std::string more = recv_some(fd, 100ms);
-    got += more;
-  }
-  return got;
-}
-
-// An HTTP/1.1 upstream: answers each request, in order, with a body naming
-// it ("GET /a #3": the third request on this connection). Reads
-// Content-Length bodies; "/chunked" is answered with a chunked body;
-// "/upgrade" with 101, after which it echoes raw bytes.
-TestUpstream::Handler http_upstream() {
-  return [](int fd) {
-    std::string pending;
-    char buf[16384];
-    int served = 0;
-    auto read_more = [&] {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) return false;
-      pending.append(buf, static_cast<size_t>(n));
-      return true;
-    };
-    for (;;) {
-      size_t end;
-      while ((end = pending.find("\r\n\r\n")) == std::string::npos)
-        if (!read_more()) return;
-      const std::string head = pending.substr(0, end);
-      pending.erase(0, end + 4);
-      size_t length = 0;
-      if (auto at = head.find("Content-Length: "); at != std::string::npos) length = std::stoul(head.substr(at + 16));
-      while (pending.size() < length)
-        if (!read_more()) return;
-      pending.erase(0, length);
-      const std::string line = head.substr(0, head.find(" HTTP/"));
-      const std::string body = line + " #" + std::to_string(++served);
-      if (line.find(" /upgrade") != std::string::npos) {
-        send_all(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
-        for (;;) {
-          if (!pending.empty()) send_all(fd, pending);
-          pending.clear();
-          if (!read_more()) return;
-        }
-      }
-      if (line.find(" /chunked") != std::string::npos) {
-        send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" +
-                         fmt_hex(body.size()) + "\r\n" + body + "\r\n0\r\n\r\n");
-        continue;
-      }
-      const bool head_request = line.rfind("HEAD ", 0) == 0;
-      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-                       (head_request ? "" : body));
-      if (head.find("Connection: close") != std::string::npos) return;
-    }
-  };
-}
-
-struct Reply {
-  int status = 0;
-  std::string body;
-};
-
-// Reads one response (Content-Length or chunked) from `fd`.
-Reply read_reply(int fd, std::string& buffered) {
-  Reply r;
-  auto fill = [&] {
-    const std::string more = recv_some(fd, 3000ms);
-    if (more.empty()) return false;
-    buffered += more;
-    return true;
-  };
-  size_t end;
-  while ((end = buffered.find("\r\n\r\n")) == std::string::npos)
-    if (!fill()) return r;
-  const std::string head = buffered.substr(0, end);
-  buffered.erase(0, end + 4);
-  r.status = std::stoi(head.substr(9, 3));
-  if (head.find("Transfer-Encoding: chunked") != std::string::npos) {
-    for (;;) {
-      size_t eol;
-      while ((eol = buffered.find("\r\n")) == std::string::npos)
-        if (!fill()) return r;
-      const size_t size = std::stoul(buffered.substr(0, eol), nullptr, 16);
-      while (buffered.size() < eol + 2 + size + 2)
-        if (!fill()) return r;
-      r.body += buffered.substr(eol + 2, size);
-      buffered.erase(0, eol + 2 + size + 2);
-      if (size == 0) return r;
-    }
-  }
-  size_t length = 0;
-  if (auto at = head.find("Content-Length: "); at != std::string::npos) length = std::stoul(head.substr(at + 16));
-  while (buffered.size() < length)
-    if (!fill()) return r;
-  r.body = buffered.substr(0, length);
-  buffered.erase(0, length);
-  return r;
-}
-
-std::string get(const std::string& target, const std::string& extra = "") {
-  return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 class HttpFaults : public ::testing::Test {
  protected:

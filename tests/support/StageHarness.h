@@ -96,6 +96,10 @@ class StageHarness final : public ToxicContext {
     reset = reset || with_reset;
   }
   void close_after_output_written() override { closed_after_output = true; }
+  void reset_after_output_written() override {
+    closed_after_output = true;
+    reset = true;
+  }
   void make_writable(Chunk& chunk) override { make_own(chunk, buffers); }
   Chunk new_chunk(std::string_view bytes) override { return chunk_of(buffers, bytes, now()); }
   // Varies with the toxicity generation on purpose: the chain must keep a
@@ -107,6 +111,11 @@ class StageHarness final : public ToxicContext {
     events.push_back(kind);
     event_details.emplace_back(detail);
   }
+  void http_fault(const ToxicConfig& toxic, const HttpFault& fault, std::string_view detail) override {
+    chaos_event(ChaosEventKind::HttpRequestFaulted, toxic, detail);
+    http_faults.push_back(std::string(fault.fault) + " " + std::string(fault.status));
+  }
+  void http_exchange(int status, Nanos duration) override { exchanges.emplace_back(status, duration); }
 
   ManualClock clock;
   TimerQueue timer_queue;
@@ -129,6 +138,8 @@ class StageHarness final : public ToxicContext {
   bool closed_after_output = false;
   std::vector<ChaosEventKind> events;
   std::vector<std::string> event_details;
+  std::vector<std::pair<int, Nanos>> exchanges;
+  std::vector<std::string> http_faults;  // "error 503", "delay upstream"  // HTTP requests answered: status, duration
 
   ToxicChain chain{*this};  // last: destroyed first, while the clock and timers still exist
 

@@ -1,13 +1,7 @@
 // http_error: answers matching requests itself with `status` (and `body`,
 // `headers`, `retry_after`) without forwarding them; the connection stays
-// open, and the requests after it still reach the upstream, in order. The
-// answer has a Content-Length, so keep-alive clients read it and go on.
-#include <boost/beast/http/status.hpp>
-#include <fmt/format.h>
-#include <strings.h>
-
-#include <memory>
-
+// open, and the requests after it still reach the upstream, in order.
+#include "toxics/http/HttpAnswer.h"
 #include "toxics/http/HttpStage.h"
 #include "toxics/http/RequestMatch.h"
 
@@ -21,49 +15,23 @@ constexpr StringKey kBody{4, "body"};
 constexpr MapKey kHeaders{5, "headers"};
 constexpr IntegerKey kRetryAfter{6, "retry_after"};
 
-bool has_header(const StringMap& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return true;
-  return false;
-}
-
 class HttpErrorStage final : public HttpStage {
  public:
   using HttpStage::HttpStage;
 
  private:
   RequestVerdict on_request(const HttpHead& head) override {
-    if (!match_ || match_config_ != &config()) {  // made once per version of the toxic
-      match_ = std::make_unique<RequestMatch>(attribute(kMatchMethod), attribute(kMatchPath), attribute(kMatchHeaders));
-      match_config_ = &config();
-    }
-    if (!match_->matches(head) || !drawn()) return {};
+    if (!selected(head)) return {};
     const int status = static_cast<int>(attribute(kStatus));
     RequestVerdict v;
     v.action = RequestVerdict::Action::Answer;
-    v.fault = std::to_string(status);
-    v.answer = answer(status, head);
+    v.answer_status = status;
+    const std::string toxic = "http_error " + spec().name;
+    v.answer = error_answer({status, attribute(kBody), attribute(kHeaders), attribute(kRetryAfter), toxic}, head);
+    v.fault = v.fault_status = std::to_string(status);
+    v.fault_kind = "error";
     return v;
   }
-
-  std::string answer(int status, const HttpHead& head) const {
-    const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-    const StringMap& headers = attribute(kHeaders);
-    std::string body = attribute(kBody);
-    if (body.empty()) body = fmt::format("{} {} (faultline http_error {})\n", status, std::string_view(reason.data(), reason.size()), spec().name);
-    std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, std::string_view(reason.data(), reason.size()));
-    for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
-    if (!has_header(headers, "content-type")) out += "Content-Type: text/plain; charset=utf-8\r\n";
-    if (const int64_t retry = attribute(kRetryAfter); retry > 0) out += fmt::format("Retry-After: {}\r\n", retry);
-    out += fmt::format("Content-Length: {}\r\n", body.size());
-    if (!head.keep_alive) out += "Connection: close\r\n";
-    out += "\r\n";
-    if (head.method != "HEAD") out += body;
-    return out;
-  }
-
-  std::unique_ptr<RequestMatch> match_;
-  const ToxicConfig* match_config_ = nullptr;
 };
 
 }  // namespace

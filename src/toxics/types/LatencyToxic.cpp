@@ -62,21 +62,7 @@ class LatencyStage final : public ToxicStage {
   };
 
   Nanos draw_jitter() {
-    const int64_t jitter_ms = attribute(kJitter);
-    if (jitter_ms <= 0) return Nanos(0);
-    const LatencyShape shape = latency_shape(attribute(kDistribution));
-    const double correlation = attribute(kCorrelation);
-    if (shape == LatencyShape::Uniform && correlation <= 0) {
-      // Toxiproxy's: uniform in [-jitter, +jitter), at microsecond resolution.
-      const int64_t span_us = 2 * jitter_ms * 1000;
-      const int64_t offset_us = static_cast<int64_t>(rng().below(static_cast<uint64_t>(span_us))) - jitter_ms * 1000;
-      return Micros(offset_us);
-    }
-    // Cut at ten years either way: a year of jitter times a Pareto tail must
-    // not overflow a nanosecond clock.
-    constexpr double kLimitNs = 10.0 * 365 * 24 * 3600 * 1e9;
-    const double offset_ns = distribution_.next(shape, correlation, rng()) * static_cast<double>(jitter_ms) * 1e6;
-    return Nanos(static_cast<int64_t>(std::llround(std::fmax(-kLimitNs, std::fmin(kLimitNs, offset_ns)))));
+    return distribution_.jitter(attribute(kJitter), latency_shape(attribute(kDistribution)), attribute(kCorrelation), rng());
   }
 
   TimePoint release_time(const Held& h) const {
