@@ -41,7 +41,11 @@ HttpStage::~HttpStage() {
   if (meter.owner == config().id) meter.owner = 0;
 }
 
-HttpExchanges& HttpStage::exchanges() { return context().shared_state().get<HttpExchanges>(config().id); }
+HttpExchanges& HttpStage::exchanges() {
+  // The slot lives as long as the connection, so it is looked up once.
+  if (!exchanges_) exchanges_ = &context().shared_state().get<HttpExchanges>(config().id);
+  return *exchanges_;
+}
 
 void HttpStage::start() {
   if (!request_side()) exchanges().response_side = this;

@@ -110,6 +110,7 @@ class HttpStage : public ToxicStage {
   bool counted_ = false;      // the response being read answers a tracked request
   int status_ = 0;
   TimePoint started_{};
+  HttpExchanges* exchanges_ = nullptr;  // in the connection's shared state
   // Made once per version of the toxic.
   std::unique_ptr<RequestMatch> match_;
   const ToxicConfig* match_config_ = nullptr;
