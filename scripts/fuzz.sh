@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets (fuzz/*_fuzz.cpp) under ASan+UBSan.
 #   scripts/fuzz.sh all 30s         each target for 30 s (what the test command does)
 #   scripts/fuzz.sh http_api 1h     one target for an hour
-# Targets: http_api request_json config_file toxic_attributes cli_units load_replies experiment_files http_exchange.
+# Targets: http_api request_json config_file toxic_attributes cli_units load_replies experiment_files http_exchange api_security.
 # Starts from the seed corpus in fuzz/corpus/TARGET (read only) plus what
 # earlier runs found in build/fuzz/corpus/TARGET; a crash, leak, timeout or
 # out-of-memory is written to build/fuzz/artifacts/ and fails the run.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 target=${1:-all}
 duration=${2:-30s}
 seconds=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)(s|m|h)?', sys.argv[1]); sys.exit('bad duration: '+sys.argv[1]) if not m else print(int(m[1])*{'s':1,'m':60,'h':3600,None:1}[m[2]])" "$duration") || exit 2
-all_targets=(http_api request_json config_file toxic_attributes cli_units load_replies experiment_files http_exchange)
+all_targets=(http_api request_json config_file toxic_attributes cli_units load_replies experiment_files http_exchange api_security)
 if [ "$target" = all ]; then targets=("${all_targets[@]}"); else targets=("$target"); fi
 
 scripts/setup.sh || exit 1
@@ -24,8 +24,8 @@ if ! { cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j "$(nproc
   tail -40 "$log"; echo "fuzz build failed"; exit 1
 fi
 
-declare -A dict=([http_api]=http [request_json]=json [config_file]=json [experiment_files]=json [http_exchange]=http)
-declare -A max_len=([http_api]=16384 [request_json]=8192 [config_file]=8192 [toxic_attributes]=256 [cli_units]=64 [load_replies]=4096 [experiment_files]=8192 [http_exchange]=8192)
+declare -A dict=([api_security]=http [http_api]=http [request_json]=json [config_file]=json [experiment_files]=json [http_exchange]=http)
+declare -A max_len=([http_api]=16384 [request_json]=8192 [config_file]=8192 [toxic_attributes]=256 [cli_units]=64 [load_replies]=4096 [experiment_files]=8192 [http_exchange]=8192 [api_security]=8192)
 mkdir -p build/fuzz/artifacts
 status=0
 for t in "${targets[@]}"; do

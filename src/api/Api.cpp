@@ -132,6 +132,9 @@ const std::vector<RouteEntry>& route_table() {
       {"/faultline/stats", {"GET"}, &Api::stats},
       {"/faultline/stats/stream", {"GET"}, &Api::stats_stream},
       {"/faultline/events", {"GET"}, &Api::events},
+      {"/faultline/health", {"GET"}, &Api::health},
+      {"/faultline/ready", {"GET"}, &Api::ready},
+      {"/faultline/server", {"GET"}, &Api::server},
       {"/faultline/schedules", {"GET", "POST"}, &Api::schedules},
       {"/faultline/schedules/{schedule}", {"GET", "DELETE"}, &Api::schedule},
       {"/proxies/{proxy}", {"GET", "POST", "PATCH", "DELETE"}, &Api::proxy},
@@ -176,9 +179,31 @@ std::string route_pattern(const std::vector<std::string>& p) {
   return r ? std::string(r->pattern) : "";
 }
 
+namespace {
+
+// "/token/TOKEN/proxies" -> "/proxies" with the token as a Bearer: for
+// clients that take a base URL and cannot add a header (toxiproxy-node-client).
+Request with_path_token(const Request& request) {
+  Request r = request;
+  const size_t start = 7;  // after "/token/"
+  const size_t slash = r.target.find('/', start);
+  const std::vector<std::string> token = split_path("/" + r.target.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+  r.authorization = "Bearer " + (token.empty() ? std::string() : token.front());
+  r.target = slash == std::string::npos ? "/" : r.target.substr(slash);
+  return r;
+}
+
+bool changes_something(const Request& r) { return r.method != "GET" && r.method != "HEAD" && r.method != "OPTIONS"; }
+
+}  // namespace
+
 Response Api::handle(const Request& request) {
+  if (request.target.starts_with("/token/")) return handle(with_path_token(request));
   const auto path = split_path(request.target);
-  Response response = route(request, path);
+  Response response;
+  if (options_.access && !options_.access->allows(request)) response = unauthorized_response(request);
+  else response = route(request, path);
+  if (changes_something(request) && response.status < 400 && options_.after_change) options_.after_change();
   if (options_.on_request) {
     const std::string pattern = route_pattern(path);
     if (!pattern.empty()) options_.on_request(request.method, pattern, response.status);
@@ -237,7 +262,10 @@ Response Api::schedule(const Request& r, const std::vector<std::string>& params)
 }
 
 Response Api::stats(const Request&, const std::vector<std::string>&) {
-  return json_response(200, stats_json(stats_views(registry_, options_.scheduler)));
+  Response response = json_response(200, stats_json(stats_views(registry_, options_.scheduler)));
+  // The body is keyed by proxy name, so the server's warnings ride in a header.
+  for (const auto& w : options_.warnings) response.headers.emplace_back("X-Faultline-Warning", w);
+  return response;
 }
 
 Response Api::stats_stream(const Request& r, const std::vector<std::string>&) {
@@ -366,6 +394,19 @@ Response Api::populate(const Request& r, const std::vector<std::string>&) {
 Response Api::reset(const Request&, const std::vector<std::string>&) {
   registry_.reset();
   return no_content();
+}
+
+Response Api::health(const Request&, const std::vector<std::string>&) {
+  return json_response(200, "{\"status\":\"ok\"}\n");
+}
+
+Response Api::ready(const Request&, const std::vector<std::string>&) {
+  if (options_.ready && !options_.ready->load()) return json_response(503, "{\"status\":\"starting\"}\n");
+  return json_response(200, "{\"status\":\"ready\"}\n");
+}
+
+Response Api::server(const Request&, const std::vector<std::string>&) {
+  return json_response(200, options_.server_json ? options_.server_json() : "{}");
 }
 
 Response Api::version(const Request&, const std::vector<std::string>&) {

@@ -2,10 +2,12 @@
 // The Toxiproxy v2 HTTP API: routing, middleware, request decoding and the
 // status codes and bodies of every endpoint. Transport-free: it maps a
 // Request to a Response and is driven by api/HttpServer.
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "api/ApiAccess.h"
 #include "api/HttpTypes.h"
 #include "control/Registry.h"
 
@@ -26,6 +28,16 @@ struct ApiOptions {
   std::function<void(const std::string& method, const std::string& route, int status)> on_request;
   Scheduler* scheduler = nullptr;  // schedules and timed toxics; without one they are refused
   EventJournal* journal = nullptr;  // the event stream; without one it answers 503
+  const ApiAccess* access = nullptr;  // who may do what (no token: anyone)
+  // After every request that changed something, before it is answered:
+  // the state file waits until the change is on disk.
+  std::function<void()> after_change;
+  // The server's own view for /faultline/server (JSON), and the warnings
+  // it has about itself (the API exposed without a token), also sent as a
+  // header with /faultline/stats.
+  std::function<std::string()> server_json;
+  std::vector<std::string> warnings;
+  const std::atomic<bool>* ready = nullptr;  // /faultline/ready: 200 once set (the config applied)
 };
 
 class Api {
@@ -49,6 +61,9 @@ class Api {
   Response schedules(const Request& r, const Params& params);
   Response schedule(const Request& r, const Params& params);
   Response events(const Request& r, const Params& params);
+  Response health(const Request& r, const Params& params);
+  Response ready(const Request& r, const Params& params);
+  Response server(const Request& r, const Params& params);
 
  private:
   Response route(const Request& request, const std::vector<std::string>& path);

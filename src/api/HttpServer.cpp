@@ -11,6 +11,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "api/JsonViews.h"
 #include "log/Log.h"
@@ -21,7 +22,9 @@ namespace faultline::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Reply = http::response<http::string_body>;
 
 // A note on coroutines: GCC 12 can destroy a temporary that appears in a
@@ -63,6 +66,10 @@ bool is_disconnect(const beast::error_code& ec) {
 
 }  // namespace
 
+// The TCP stream under a plain or a TLS stream (timeouts, shutdown).
+beast::tcp_stream& tcp_of(beast::tcp_stream& stream) { return stream; }
+beast::tcp_stream& tcp_of(TlsStream& stream) { return beast::get_lowest_layer(stream); }
+
 // One API connection as the server keeps track of it, so that a client
 // over the connection limit can take the place of the one that has waited
 // longest without sending a request (a slow-loris or a forgotten keep-alive).
@@ -82,6 +89,28 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::string> bound;
   asio::signal_set signals{io, SIGINT, SIGTERM};
+  std::unique_ptr<ssl::context> tls;  // set: every connection speaks TLS
+
+  // Reads the certificate, the key and the client CA; an error text or "".
+  std::string configure_tls(const TlsFiles& files) {
+    auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    context->use_certificate_chain_file(files.certificate, ec);
+    if (ec) return "invalid value \"" + files.certificate + "\" for flag -api-tls-cert: " + ec.message();
+    context->use_private_key_file(files.key, ssl::context::pem, ec);
+    if (ec) return "invalid value \"" + files.key + "\" for flag -api-tls-key: " + ec.message();
+    if (::SSL_CTX_check_private_key(context->native_handle()) != 1)
+      return "invalid value \"" + files.key + "\" for flag -api-tls-key: it is not the key of the certificate in " + files.certificate;
+    if (!files.client_ca.empty()) {
+      context->load_verify_file(files.client_ca, ec);
+      if (ec) return "invalid value \"" + files.client_ca + "\" for flag -api-tls-client-ca: " + ec.message();
+      context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    tls = std::move(context);
+    return "";
+  }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     for (;;) {
@@ -114,8 +143,9 @@ struct HttpServer::Impl {
     return true;
   }
 
-  asio::awaitable<void> send(beast::tcp_stream& stream, Reply& reply) {
-    stream.expires_after(std::chrono::seconds(30));
+  template <class Stream>
+  asio::awaitable<void> send(Stream& stream, Reply& reply) {
+    tcp_of(stream).expires_after(std::chrono::seconds(30));
     co_await http::async_write(stream, reply, asio::as_tuple(asio::use_awaitable));
   }
 
@@ -123,11 +153,12 @@ struct HttpServer::Impl {
   // and closes. The unread rest is drained for a moment first: closing a
   // socket with unread input sends a reset, which can reach the client
   // before the answer does and destroy it.
-  asio::awaitable<void> refuse(beast::tcp_stream& stream, Reply& reply) {
+  template <class Stream>
+  asio::awaitable<void> refuse(Stream& stream, Reply& reply) {
     co_await send(stream, reply);
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.expires_after(std::chrono::milliseconds(500));
+    tcp_of(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_of(stream).expires_after(std::chrono::milliseconds(500));
     std::array<char, 16384> scratch;
     auto scratch_buffer = asio::buffer(scratch);
     for (size_t drained = 0; drained < options.body_limit + options.header_limit;) {
@@ -150,7 +181,8 @@ struct HttpServer::Impl {
 
   Reply handle(const http::request<http::string_body>& req, std::shared_ptr<ResponseStream>& stream) {
     Request request{std::string(req.method_string()), std::string(req.target()),
-                    std::string(req[http::field::user_agent]), req.body(), std::string(req["Last-Event-ID"])};
+                    std::string(req[http::field::user_agent]), req.body(), std::string(req["Last-Event-ID"]),
+                    std::string(req[http::field::authorization])};
     Response response;
     try {
       response = handler(request);
@@ -164,14 +196,15 @@ struct HttpServer::Impl {
 
   // A streamed body: the headers with chunked encoding, then a chunk each
   // interval until the client goes away (or the server stops).
-  asio::awaitable<void> send_stream(beast::tcp_stream& stream, Reply& reply, std::shared_ptr<ResponseStream> body) {
+  template <class Stream>
+  asio::awaitable<void> send_stream(Stream& stream, Reply& reply, std::shared_ptr<ResponseStream> body) {
     http::response<http::empty_body> head{reply.result(), reply.version()};
     for (const auto& field : reply) head.set(field.name_string(), field.value());
     head.erase(http::field::content_length);
     head.chunked(true);
     head.keep_alive(false);
     http::response_serializer<http::empty_body> serializer{head};
-    stream.expires_never();
+    tcp_of(stream).expires_never();
     auto [ec, n] = co_await http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     if (!reply.body().empty()) {  // what the handler put before the stream
@@ -190,7 +223,7 @@ struct HttpServer::Impl {
       if (!piece) break;
       if (piece->empty()) continue;  // an empty chunk would end the body
       auto chunk = http::make_chunk(asio::buffer(*piece));
-      stream.expires_after(std::chrono::seconds(30));  // a reader that stopped reading is let go
+      tcp_of(stream).expires_after(std::chrono::seconds(30));  // a reader that stopped reading is let go
       auto [write_ec, written] = co_await asio::async_write(stream, chunk, asio::as_tuple(asio::use_awaitable));
       if (write_ec) co_return;
     }
@@ -200,8 +233,26 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    connections.push_back(ApiConnection{&stream});
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve(stream);
+      co_return;
+    }
+    TlsStream stream(std::move(socket), *tls);
+    // The handshake is part of the request: it gets the read timeout.
+    tcp_of(stream).expires_after(options.read_timeout);
+    auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      log::debug("api tls handshake failed", {{"error", ec.message()}});
+      co_return;
+    }
+    co_await serve(stream);
+  }
+
+  // Requests and answers on one connection, until either side ends it.
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream) {
+    connections.push_back(ApiConnection{&tcp_of(stream)});
     auto self = std::prev(connections.end());
     struct Forget {
       std::list<ApiConnection>& list;
@@ -219,7 +270,7 @@ struct HttpServer::Impl {
       self->waiting_since = std::chrono::steady_clock::now();
       // The whole header must arrive within the timeout: a client sending a
       // byte a second does not keep its connection for ever.
-      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      tcp_of(stream).expires_after(first ? options.read_timeout : options.idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       self->waiting_for_request = false;
@@ -234,7 +285,7 @@ struct HttpServer::Impl {
         http::response<http::empty_body> go_on{http::status::continue_, version};
         co_await http::async_write(stream, go_on, asio::as_tuple(asio::use_awaitable));
       }
-      stream.expires_after(options.read_timeout);
+      tcp_of(stream).expires_after(options.read_timeout);
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec2) {
         std::optional<Reply> refusal = reply_to_read_error(ec2, version);
@@ -254,7 +305,7 @@ struct HttpServer::Impl {
       if (!keep_alive) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_of(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   Response too_large() const {
@@ -270,6 +321,8 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : impl_(std::
 HttpServer::~HttpServer() = default;
 
 std::string HttpServer::bind() {
+  if (impl_->options.tls)
+    if (std::string error = impl_->configure_tls(*impl_->options.tls); !error.empty()) return error;
   // "localhost" means both loopback addresses, so that clients which resolve
   // it to ::1 first (Node 17+) reach the API as well as those that pick 127.0.0.1.
   std::vector<std::string> listens;

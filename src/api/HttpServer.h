@@ -6,12 +6,21 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/HttpTypes.h"
 
 namespace faultline::api {
+
+// TLS for the API: PEM files. With `client_ca`, a client must show a
+// certificate that authority signed (mutual TLS).
+struct TlsFiles {
+  std::string certificate;  // the server's certificate chain
+  std::string key;          // its private key
+  std::string client_ca;    // optional
+};
 
 struct HttpServerOptions {
   std::string host = "localhost";
@@ -21,6 +30,7 @@ struct HttpServerOptions {
   size_t max_connections = 1024;     // over it, the connection idle longest is closed
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds idle_timeout{60000};
+  std::optional<TlsFiles> tls;       // set: https only
 };
 
 class HttpServer {
@@ -29,8 +39,8 @@ class HttpServer {
   HttpServer(HttpServerOptions options, Handler handler);
   ~HttpServer();
 
-  // Binds the API address(es). Returns an error text ("listen tcp ...: bind:
-  // address already in use") or an empty string.
+  // Binds the API address(es) (and reads the TLS files). Returns an error
+  // text ("listen tcp ...: bind: address already in use") or an empty string.
   std::string bind();
   std::vector<std::string> addresses() const;  // what it listens on
   // Serves until stop(); `on_signal` runs (on this thread) for SIGINT/SIGTERM.

@@ -17,6 +17,7 @@ struct Request {
   std::string user_agent;
   std::string body;
   std::string last_event_id;  // the Last-Event-ID header: where a reconnecting event stream resumes
+  std::string authorization;  // the Authorization header (the API token)
 };
 
 // A response whose body keeps coming (server-sent events): after the

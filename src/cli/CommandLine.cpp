@@ -460,6 +460,31 @@ void add_schedule_commands(CLI::App& app, Invocation& in) {
   apply->callback([&] { in.action = [&](Context& ctx) { apply_schedule_file(ctx, in.file, in.wait); }; });
 }
 
+// How to reach a server with a token or over https. They set the process's
+// client_security(), so `load` and `run` use them too.
+void add_security_flags(CLI::App& app) {
+  app.add_option_function<std::string>("--token", [](const std::string& v) { client_security().token = v; },
+                                       "API token, sent as Authorization: Bearer (env FAULTLINE_API_TOKEN)");
+  app.add_option_function<std::string>("--cacert", [](const std::string& v) { client_security().cacert = v; },
+                                       "https: trust this PEM certificate authority (env FAULTLINE_CACERT)");
+  app.add_option_function<std::string>("--cert", [](const std::string& v) { client_security().cert = v; },
+                                       "https: a client certificate (PEM) for mutual TLS (env FAULTLINE_CLIENT_CERT)");
+  app.add_option_function<std::string>("--key", [](const std::string& v) { client_security().key = v; },
+                                       "https: the client certificate's key (PEM) (env FAULTLINE_CLIENT_KEY)");
+  app.add_flag_callback("--insecure", [] { client_security().insecure = true; },
+                        "https: do not check the server's certificate (env FAULTLINE_INSECURE=1)");
+}
+
+// The URL without a token in it, for messages.
+std::string redacted(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t at = url.find('@', start);
+  const size_t slash = url.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, start) + "***@" + url.substr(at + 1);
+}
+
 void build(CLI::App& app, Invocation& in) {
   // -h is --host, as in toxiproxy-cli; help is --help only. Subcommands
   // inherit this help flag, so it must be set before they are added.
@@ -472,6 +497,7 @@ void build(CLI::App& app, Invocation& in) {
   app.add_option("-h,--host", in.host,
                  fmt::format("API URL (default {}; env FAULTLINE_URL, then TOXIPROXY_URL)", kDefaultUrl));
   app.add_flag("--json", in.json, "Print the API's JSON (read commands)");
+  add_security_flags(app);
   app.footer("Examples:\n  faultline list\n  faultline latency redis 1500 --jitter 200 --direction both\n"
              "  faultline -h http://127.0.0.1:8474 status");
   add_proxy_commands(app, in);
@@ -493,9 +519,9 @@ int run_action(Invocation& in) {
     return 0;
   } catch (const UnreachableError& error) {
     fmt::print(stderr, "cannot reach faultline at {}: {} (is faultline-server running? set --host or FAULTLINE_URL)\n",
-               url, error.what());
+               redacted(url), error.what());
   } catch (const std::invalid_argument& error) {
-    fmt::print(stderr, "Invalid server URL {}: {}\n", url, error.what());
+    fmt::print(stderr, "Invalid server URL {}: {}\n", redacted(url), error.what());
   } catch (const std::exception& error) {
     fmt::print(stderr, "{}\n", error.what());
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/ProxySpec.h"
 #include "model/ToxicSpec.h"
@@ -68,6 +69,19 @@ class ChangeObserver {
 
  protected:
   ~ChangeObserver() = default;
+};
+
+// Several observers in the one place the registry and the scheduler report
+// to (the event stream, the state file), told in the order they were added.
+class ChangeObservers final : public ChangeObserver {
+ public:
+  void add(ChangeObserver* observer) { observers_.push_back(observer); }
+  void changed(const ControlChange& change) override {
+    for (ChangeObserver* o : observers_) o->changed(change);
+  }
+
+ private:
+  std::vector<ChangeObserver*> observers_;
 };
 
 }  // namespace faultline

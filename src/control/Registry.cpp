@@ -259,6 +259,11 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
   PendingChanges pending;
   std::vector<ProxyView> result;
   std::vector<std::string> replaced;
+  struct Expiry {
+    std::string proxy, toxic;
+    TimePoint at;
+  };
+  std::vector<Expiry> expiries;
   {
     std::lock_guard lock(mutex_);
     // Plan first, commit after: the entries are played in order against a model
@@ -328,8 +333,14 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
         Proxy p;
         p.spec = spec;
         p.instance = next_instance_++;
-        for (const auto& t : step.entry->toxics)
+        for (ToxicSpec t : step.entry->toxics) {
+          // A timed toxic from a file (the state file keeps the time one had left) starts its clock now.
+          if (t.duration) {
+            t.expires_at = engine_.time().now() + *t.duration;
+            expiries.push_back({spec.name, t.name, t.expires_at});
+          }
           p.chains[index_of(t.direction)].push_back(make_config(t, next_toxic_id_++, next_generation_++));
+        }
         Proxy& stored = proxies_[spec.name] = std::move(p);
         if (spec.enabled) start(stored, step.listener, pending);
         else stored.spec.enabled = false;
@@ -342,8 +353,10 @@ std::vector<ProxyView> Registry::populate(const std::vector<PopulateEntry>& entr
     log::info("populate applied", {{"entries", entries.size()}});
   }
   pending.wait();
-  if (listener_)
+  if (listener_) {
     for (const auto& name : replaced) listener_->proxy_removed(name);
+    for (const auto& e : expiries) listener_->toxic_expires(e.proxy, e.toxic, e.at);
+  }
   return result;
 }
 
@@ -427,8 +440,7 @@ ToxicConfigPtr Registry::make_config(ToxicSpec spec, uint64_t id, uint64_t gener
   return cfg;
 }
 
-ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicPatch& patch) {
-  ToxicSpec spec = current.spec;
+bool apply_toxic_patch(ToxicSpec& spec, const ToxicPatch& patch) {
   if (patch.attributes) {
     if (patch.attributes->size() != spec.attributes.size())
       throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + ": wrong number of attributes");
@@ -438,7 +450,7 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
     const auto& set = *patch.set;
     if (set.attribute == "toxicity") {
       // Compared as the float32 it is stored as (0.1 is not 0.1f).
-      if (set.only_if && static_cast<float>(std::get<double>(*set.only_if)) != spec.toxicity) return nullptr;
+      if (set.only_if && static_cast<float>(std::get<double>(*set.only_if)) != spec.toxicity) return false;
       spec.toxicity = static_cast<float>(std::get<double>(set.value));
     } else {
       const auto& schema = spec.toxic_type().attributes;
@@ -446,7 +458,7 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
       while (i < schema.size() && schema[i].name != set.attribute) ++i;
       if (i == schema.size())
         throw ControlError(ControlErrorKind::Invalid, "toxic " + spec.name + " has no attribute " + set.attribute);
-      if (set.only_if && *set.only_if != spec.attributes[i]) return nullptr;
+      if (set.only_if && *set.only_if != spec.attributes[i]) return false;
       // A number in the attribute's own storage: 5.0 for an integer attribute is 5, 5 for a number is 5.0.
       AttributeValue value = set.value;
       const bool whole = schema[i].type == AttributeType::Integer || schema[i].type == AttributeType::Duration;
@@ -464,20 +476,22 @@ ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicP
       spec.attributes[i] = value;
     }
   }
+  if (patch.toxicity) spec.toxicity = *patch.toxicity;
+  if (patch.clients) spec.clients = *patch.clients;
+  return true;
+}
+
+ToxicConfigPtr Registry::updated_config(const ToxicConfig& current, const ToxicPatch& patch) {
+  ToxicSpec spec = current.spec;
+  if (!apply_toxic_patch(spec, patch)) return nullptr;
   if (patch.duration) {
     spec.duration = patch.duration;
     spec.expires_at = engine_.time().now() + *patch.duration;
   }
   uint64_t generation = current.toxicity_generation;
   if (patch.set && patch.set->attribute == "toxicity") generation = next_generation_++;
-  if (patch.toxicity) {
-    spec.toxicity = *patch.toxicity;
-    generation = next_generation_++;
-  }
-  if (patch.clients) {  // connections decide again whether the toxic is theirs
-    spec.clients = *patch.clients;
-    generation = next_generation_++;
-  }
+  if (patch.toxicity) generation = next_generation_++;
+  if (patch.clients) generation = next_generation_++;  // connections decide again whether the toxic is theirs
   return make_config(std::move(spec), current.id, generation, &current);
 }
 

@@ -89,6 +89,12 @@ struct PopulateEntry {
   std::vector<ToxicSpec> toxics;  // from a config file; the API never sets them
 };
 
+// Applies `patch`'s attributes, toxicity and clients to `spec` (not its
+// duration: that needs the clock). False when a conditional change
+// (SetOne::only_if) finds a user's value and is skipped. Throws ControlError
+// for a value the toxic's schema refuses.
+bool apply_toxic_patch(ToxicSpec& spec, const ToxicPatch& patch);
+
 // Counters of proxies that stopped running, kept for /metrics.
 struct RetiredCounters {
   std::string proxy, listen, upstream;

@@ -229,6 +229,7 @@ std::string_view to_string(FlapMode mode) {
 ScheduleSpec decode_schedule(const json::Value& doc) {
   json::expect_object(doc, "faultline.Schedule");
   ScheduleSpec s;
+  s.source = doc.dump();
   s.proxy = text(doc, "proxy", "", "the name of a proxy");
   if (s.proxy.empty()) refuse("proxy", json::Value(), "the name of a proxy is required");
   const std::string kind = text(doc, "kind", "", "one of flap, window, ramp, wave, timeline");

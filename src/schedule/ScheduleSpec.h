@@ -29,6 +29,7 @@ struct TimelineStep {
 };
 
 struct ScheduleSpec {
+  std::string source;  // the JSON it was made from (for the state file)
   std::string name;   // default <proxy>_<kind>
   std::string proxy;
   uint64_t proxy_instance = 0;  // set by the scheduler: the proxy it was made for (see ToxicBatch::instance)

@@ -109,6 +109,19 @@ std::vector<ScheduleCounters> Scheduler::counters() const {
   return out;
 }
 
+Scheduler::Snapshot Scheduler::snapshot() const {
+  std::lock_guard order(apply_mutex_);
+  Snapshot out;
+  out.proxies = registry_.list_proxies();
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, s] : schedules_) {
+    if (s->done()) continue;
+    Schedule copy = *s;  // cancelling the copy says what cancelling it would undo
+    out.schedules.push_back({s->spec(), copy.cancel()});
+  }
+  return out;
+}
+
 std::vector<std::string> Scheduler::running_on(const std::string& proxy) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;

@@ -32,6 +32,13 @@ struct ScheduleView {
   std::optional<WallTime> next_at;       // its next transition
 };
 
+// A schedule still to run or running, with what cancelling it now would
+// undo (for the state file: the state as it is without the schedule).
+struct ScheduleSnapshot {
+  ScheduleSpec spec;
+  ToxicBatch undo;
+};
+
 struct ScheduleCounters {
   std::string schedule, proxy, kind;
   uint64_t transitions = 0;
@@ -50,6 +57,13 @@ class Scheduler final : public RegistryListener {
   size_t active_count() const;
   std::vector<ScheduleCounters> counters() const;  // for /metrics, every schedule seen
   std::vector<std::string> running_on(const std::string& proxy) const;
+  // The registry's proxies and the schedules not done, read together while
+  // no schedule step is being applied, so the two agree.
+  struct Snapshot {
+    std::vector<ProxyView> proxies;
+    std::vector<ScheduleSnapshot> schedules;
+  };
+  Snapshot snapshot() const;
   void stop();  // shutdown: cancels everything (with clean-up) and joins the thread
   void set_observer(ChangeObserver* observer) { observer_ = observer; }  // before serving
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "api/Api.h"
 #include "api/HttpServer.h"
@@ -24,7 +25,9 @@
 #include "events/EventPublisher.h"
 #include "metrics/ApiStats.h"
 #include "metrics/Metrics.h"
+#include "server/ApiSecurity.h"
 #include "server/GoFlags.h"
+#include "state/StateFile.h"
 
 #ifndef FAULTLINE_VERSION
 #define FAULTLINE_VERSION "0.0.0"
@@ -55,6 +58,8 @@ struct ServerOptions {
   std::string log_format = "text";
   bool verbose = false;
   bool quiet = false;
+  ApiSecuritySettings security;
+  std::string state_file;
 };
 
 int fail(const std::string& message, int code = 1) {
@@ -96,6 +101,12 @@ int run(int argc, char** argv) {
   flags.add_bool("test-server", &o.test_server,
                  "also run a small HTTP server on each upstream of the -config file (as seed 002's chaos-proxy), to try it at once");
   flags.add_bool("demo-upstreams", &o.demo_upstreams, "also run a demo HTTP server on 127.0.0.1:26080 and an echo server on 127.0.0.1:26007");
+  flags.add_string("api-token", &o.security.token, "require this token (Authorization: Bearer) on every API request that changes something (default: $FAULTLINE_API_TOKEN)");
+  flags.add_bool("api-token-reads", &o.security.token_reads, "require the token on reads too (not /version, /faultline/health, /faultline/ready)");
+  flags.add_string("api-tls-cert", &o.security.tls_cert, "serve the API over https with this PEM certificate (chain)");
+  flags.add_string("api-tls-key", &o.security.tls_key, "the PEM private key of -api-tls-cert");
+  flags.add_string("api-tls-client-ca", &o.security.tls_client_ca, "require API clients to show a certificate this PEM authority signed (mutual TLS)");
+  flags.add_string("state-file", &o.state_file, "keep proxies, toxics and schedules in this file across restarts (written on every change, read at start-up after -config)");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
   flags.add_bool("quiet", &o.quiet, "log errors only");
@@ -121,6 +132,7 @@ int run(int argc, char** argv) {
     return fail(fmt::format("invalid value {} for flag -api-max-connections: use 1 to 1000000", o.api_max_connections), 2);
   if (o.event_buffer < 16 || o.event_buffer > 1'000'000)
     return fail(fmt::format("invalid value {} for flag -event-buffer: use 16 to 1000000", o.event_buffer), 2);
+  if (auto problem = check_api_security(o.security)) return fail(*problem, 2);
   log::init(log_level(o), o.log_format == "json" ? log::Format::Json : log::Format::Text);
 
   LoadedConfig config;
@@ -132,6 +144,15 @@ int run(int argc, char** argv) {
     }
     for (const auto& w : config.warnings) log::warn("config", {{"warning", w}});
   }
+  // What the last run left (read before anything starts: a bad file stops us here).
+  std::optional<LoadedConfig> saved;
+  if (!o.state_file.empty()) {
+    try {
+      saved = StateFile::read(o.state_file);
+    } catch (const ConfigError& e) {
+      return fail(e.what());
+    }
+  }
 
   EngineSettings settings;
   settings.workers = static_cast<int>(o.workers);
@@ -141,12 +162,18 @@ int run(int argc, char** argv) {
   // Declared before what publishes to them, so they outlive it.
   EventJournal journal(static_cast<size_t>(o.event_buffer));
   EventPublisher publisher(journal);
+  std::unique_ptr<StateFile> state;
+  if (!o.state_file.empty()) state = std::make_unique<StateFile>(o.state_file);
+  ChangeObservers observers;
+  observers.add(&publisher);
+  if (state) observers.add(state.get());
   Registry registry(engine);
   Scheduler scheduler(registry, engine.time());
   registry.set_listener(&scheduler);
-  registry.set_observer(&publisher);
+  registry.set_observer(&observers);
   registry.set_chaos_observer(&publisher);
-  scheduler.set_observer(&publisher);
+  scheduler.set_observer(&observers);
+  std::atomic<bool> ready{false};
 
   std::unique_ptr<DemoUpstreams> demo;
   if (o.demo_upstreams) {
@@ -183,6 +210,26 @@ int run(int argc, char** argv) {
   api_options.on_request = [&](const std::string& method, const std::string& route, int status) {
     api_stats.count(method, route, status);
   };
+  api::ApiAccess access({o.security.token, o.security.token_reads});
+  api_options.access = &access;
+  api_options.ready = &ready;
+  if (state) api_options.after_change = [&] { state->wait_written(); };
+  api_options.warnings = api_exposure_warnings(o.host, o.port, o.security);
+  std::vector<std::string> api_addresses_bound;  // filled once bound
+  api_options.server_json = [&] {
+    nlohmann::ordered_json j;
+    j["version"] = FAULTLINE_VERSION;
+    j["api"] = {{"listening", api_addresses_bound},
+                {"tls", o.security.tls()},
+                {"mutual_tls", !o.security.tls_client_ca.empty()},
+                {"token", !o.security.token.empty()},
+                {"token_for_reads", o.security.token_reads}};
+    j["warnings"] = api_options.warnings;
+    j["state_file"] = o.state_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.state_file);
+    j["workers"] = engine.worker_count();
+    j["proxies"] = registry.proxy_count();
+    return j.dump() + "\n";
+  };
   api::Api api(registry, api_options);
 
   api::HttpServerOptions http_options;
@@ -193,32 +240,47 @@ int run(int argc, char** argv) {
   http_options.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.api_idle_timeout);
   http_options.header_limit = static_cast<size_t>(o.header_limit);
   http_options.max_connections = static_cast<size_t>(o.api_max_connections);
+  if (o.security.tls()) http_options.tls = api::TlsFiles{o.security.tls_cert, o.security.tls_key, o.security.tls_client_ca};
   if (http_options.read_timeout.count() <= 0) return fail("invalid value for flag -api-read-timeout: must be positive", 2);
   if (http_options.idle_timeout.count() <= 0) return fail("invalid value for flag -api-idle-timeout: must be positive", 2);
   api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
   if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
+  api_addresses_bound = http.addresses();
 
-  // One entry at a time, so that a failure (a port another program holds)
-  // names its entry; nothing has been served yet, so nothing needs undoing.
-  for (size_t i = 0; i < config.proxies.size(); ++i) {
-    const PopulateEntry& entry = config.proxies[i];
-    try {
-      registry.populate({entry});
-    } catch (const ControlError& e) {
-      return fail(fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}",
-                              o.config, i + 1, entry.spec.name, entry.spec.listen, e.what()));
+  // The config file, then what the state file kept (its proxies replace
+  // the config's of the same name). One entry at a time, so that a failure
+  // (a port another program holds) names its entry; nothing has been served
+  // yet, so nothing needs undoing.
+  auto apply_loaded = [&](const LoadedConfig& loaded, const std::string& origin) -> std::optional<std::string> {
+    for (size_t i = 0; i < loaded.proxies.size(); ++i) {
+      const PopulateEntry& entry = loaded.proxies[i];
+      try {
+        registry.populate({entry});
+      } catch (const ControlError& e) {
+        return fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}", origin, i + 1,
+                           entry.spec.name, entry.spec.listen, e.what());
+      }
     }
-  }
-
-  // Schedules from the file start once every proxy is there (a ramp on a
-  // toxic of the file finds it).
-  for (const auto& spec : config.schedules) {
-    try {
-      scheduler.create(spec);
-    } catch (const ControlError& e) {
-      return fail(fmt::format("{}: schedule \"{}\" of proxy \"{}\": {}", o.config, spec.name, spec.proxy, e.what()));
+    // Schedules start once every proxy is there (a ramp on a toxic of the file finds it).
+    for (const auto& spec : loaded.schedules) {
+      try {
+        scheduler.create(spec);
+      } catch (const ControlError& e) {
+        // A schedule of the config file that the state file kept too starts once.
+        if (e.kind() == ControlErrorKind::AlreadyExists && &loaded == &*saved) continue;
+        return fmt::format("{}: schedule \"{}\" of proxy \"{}\": {}", origin, spec.name, spec.proxy, e.what());
+      }
     }
+    return std::nullopt;
+  };
+  if (auto problem = apply_loaded(config, o.config)) return fail(*problem);
+  if (saved) {
+    if (auto problem = apply_loaded(*saved, o.state_file)) return fail(*problem);
+    log::info("state restored", {{"file", o.state_file}, {"proxies", saved->proxies.size()}, {"schedules", saved->schedules.size()}});
   }
+  if (state) state->start(scheduler);
+  ready = true;
+  for (const auto& warning : api_options.warnings) log::warn("api exposed", {{"warning", warning}});
 
   std::string api_addresses;
   for (const auto& a : http.addresses()) api_addresses += (api_addresses.empty() ? "" : ",") + a;
@@ -240,6 +302,7 @@ int run(int argc, char** argv) {
     registry.stop_accepting();  // proxies first, so nothing new gets in once the API is closed
     http.stop_accepting();
     drainer = std::thread([&] {
+      if (state) state->stop();  // a last write, with the schedules still in it, before they undo their faults
       scheduler.stop();  // schedules undo their faults before the connections drain
       registry.drain(o.grace);
       http.stop();

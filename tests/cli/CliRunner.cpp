@@ -15,7 +15,9 @@ namespace {
 constexpr int kTimeoutMs = 30000;
 
 [[noreturn]] void exec_cli(const std::vector<std::string>& args, const CliOptions& options) {
-  for (const char* name : {"FAULTLINE_URL", "TOXIPROXY_URL", "NO_COLOR"}) ::unsetenv(name);
+  for (const char* name : {"FAULTLINE_URL", "TOXIPROXY_URL", "NO_COLOR", "FAULTLINE_API_TOKEN", "FAULTLINE_CACERT", "FAULTLINE_CLIENT_CERT",
+                           "FAULTLINE_CLIENT_KEY", "FAULTLINE_INSECURE"})
+    ::unsetenv(name);
   if (options.terminal) ::setenv("TERM", "xterm", 1);
   for (const auto& [key, value] : options.env) ::setenv(key.c_str(), value.c_str(), 1);
   std::vector<char*> argv;

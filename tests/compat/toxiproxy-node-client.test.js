@@ -181,3 +181,27 @@ test("reset removes every toxic and re-enables proxies", async () => {
   assert.equal((await roundTrip(listenPort(after), "clean")).text, "clean");
   await after.remove();
 });
+
+// A server that wants a token (-api-token): the client, unchanged, works when
+// the token is the first segments of its base URL (it only takes a base URL,
+// and Node's fetch refuses credentials in a URL); without it, changes are refused.
+test("with -api-token, the token in the base URL's path", async () => {
+  const token = "node-client-token";
+  const apiPort = await freePort();
+  const guarded = spawn(SERVER, ["-host", "127.0.0.1", "-port", String(apiPort), "-api-token", token], { stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${apiPort}`;
+    await waitForApi(url);
+    const anonymous = new Toxiproxy(url);
+    await assert.rejects(anonymous.createProxy({ name: "guarded", listen: "127.0.0.1:0", upstream: `127.0.0.1:${echoPort}` }),
+                         /401/);
+    const toxiproxy = new Toxiproxy(`${url}/token/${token}`);
+    const proxy = await toxiproxy.createProxy({ name: "guarded", listen: "127.0.0.1:0", upstream: `127.0.0.1:${echoPort}` });
+    await proxy.addToxic({ name: "slow", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 200, jitter: 0 } });
+    const slow = await roundTrip(listenPort(proxy), "token");
+    assert.ok(slow.ms >= 190, `latency applied through the token URL (${slow.ms} ms)`);
+    await proxy.remove();
+  } finally {
+    guarded.kill("SIGTERM");
+  }
+});
