@@ -201,6 +201,40 @@ TEST(ApiTls, HttpsWithATrustedCertificateFromCurlAndTheCli) {
   EXPECT_EQ(by_env.exit_code, 0) << by_env.err;
 }
 
+TEST(ApiTls, FaultlineRunDrivesAnHttpsApiWithAToken) {
+  TlsFiles tls;
+  ASSERT_TRUE(tls.ok());
+  auto server = tls_server({"-api-tls-cert", tls("server.pem"), "-api-tls-key", tls("server.key"), "-api-token", kToken});
+  const std::string base = "https://127.0.0.1:" + std::to_string(server->api_port());
+  const nlohmann::json experiment = {
+      {"version", "1.0.0"},
+      {"title", "over https with a token"},
+      {"configuration", {{"faultline_url", base}}},
+      {"method",
+       {{{"type", "action"},
+         {"name", "create"},
+         {"provider", {{"type", "faultline"}, {"func", "request"}, {"arguments", {{"method", "POST"}, {"path", "/proxies"}, {"body", nlohmann::json::parse(proxy_body("db"))}}}}}},
+        {{"type", "probe"},
+         {"name", "listed"},
+         {"provider", {{"type", "faultline"}, {"func", "get_proxy"}, {"arguments", {{"proxy", "db"}}}}},
+         {"tolerance", {{"type", "jsonpath"}, {"path", "$.name"}, {"expect", "db"}}}}}}};
+  const std::string file = tls("experiment.json"), journal = tls("journal.json");
+  std::ofstream(file) << experiment.dump(2);
+  auto journal_of = [&](const CliOptions& options) {
+    run_cli({"run", file, "--journal-path", journal}, options);
+    std::ifstream in(journal);
+    return nlohmann::json::parse(in, nullptr, false);
+  };
+  const auto refused = journal_of(CliOptions{{{"FAULTLINE_CACERT", tls("ca.pem")}}});
+  ASSERT_TRUE(refused.is_object());
+  EXPECT_EQ(refused["run"][0]["status"], "failed") << "without the token the action is refused: " << refused["run"][0].dump();
+  EXPECT_NE(refused["run"][0].dump().find("401"), std::string::npos) << refused["run"][0].dump();
+  const auto ran = journal_of(CliOptions{{{"FAULTLINE_CACERT", tls("ca.pem")}, {"FAULTLINE_API_TOKEN", kToken}}});
+  ASSERT_TRUE(ran.is_object());
+  ASSERT_EQ(ran["run"].size(), 2u) << ran.dump();
+  for (const auto& entry : ran["run"]) EXPECT_EQ(entry["status"], "succeeded") << entry.dump();
+}
+
 TEST(ApiTls, MutualTlsWantsAClientCertificateTheAuthoritySigned) {
   TlsFiles tls;
   ASSERT_TRUE(tls.ok());
