@@ -13,6 +13,9 @@ packages=(
   iperf3                       # bench/run.sh's bulk figures
   clang libclang-rt-14-dev llvm  # libFuzzer targets
   redis-server redis-tools memcached wrk  # `faultline load` against real servers; bench/load_compare.sh
+  chromium                     # the web UI's browser tests (tests/ui)
+  prometheus                   # a real Prometheus scrapes faultline in a test
+  yamllint                     # the Kubernetes manifests and the Helm chart are linted
 )
 
 missing=()

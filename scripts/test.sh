@@ -69,6 +69,17 @@ p=$(grep -E "^# pass" "$compat_log" | awk '{print $3}'); f=$(grep -E "^# fail" "
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 rm -f "$compat_log"
 
+echo "== web UI in headless Chromium (tests/ui, playwright-core) $(at)"
+ui_log=$(mktemp)
+if tests/ui/run.sh build/ci/src/faultline-server >"$ui_log" 2>&1; then
+  grep -E "^# (pass|fail)" "$ui_log"
+else
+  grep -vE "^\s+(duration_ms|type):" "$ui_log" | tail -40; status=1
+fi
+p=$(grep -E "^# pass" "$ui_log" | awk '{print $3}'); f=$(grep -E "^# fail" "$ui_log" | awk '{print $3}')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+rm -f "$ui_log"
+
 echo "== example: seed 004's memcached scenarios (examples/memcached/run.sh, shortened) $(at)"
 example_log=$(mktemp)
 if FAULTLINE_BIN=build/ci/src SCALE=0.3 API_PORT=28475 OUT="$(mktemp -d)" examples/memcached/run.sh >"$example_log" 2>&1 &&

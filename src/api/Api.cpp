@@ -10,6 +10,7 @@
 #include "schedule/ScheduleDecode.h"
 #include "schedule/Scheduler.h"
 #include "api/ToxicRequests.h"
+#include "api/ToxicTypesJson.h"
 #include "json/RequestBody.h"
 #include "model/ApiError.h"
 #include "model/Names.h"
@@ -135,6 +136,7 @@ const std::vector<RouteEntry>& route_table() {
       {"/faultline/health", {"GET"}, &Api::health},
       {"/faultline/ready", {"GET"}, &Api::ready},
       {"/faultline/server", {"GET"}, &Api::server},
+      {"/faultline/toxic-types", {"GET"}, &Api::toxic_types},
       {"/faultline/schedules", {"GET", "POST"}, &Api::schedules},
       {"/faultline/schedules/{schedule}", {"GET", "DELETE"}, &Api::schedule},
       {"/proxies/{proxy}", {"GET", "POST", "PATCH", "DELETE"}, &Api::proxy},
@@ -231,7 +233,7 @@ Response Api::route(const Request& r, const std::vector<std::string>& p) {
     return method_not_allowed();
 
   Response response;
-  if (r.user_agent.rfind("Mozilla/", 0) == 0) {
+  if (r.user_agent.rfind("Mozilla/", 0) == 0 && !r.from_ui) {
     // Browsers are refused so that a web page cannot drive the API (CSRF).
     response = Response{403, kText, "User agent not allowed\n", {{"X-Content-Type-Options", "nosniff"}}};
   } else {
@@ -408,6 +410,8 @@ Response Api::ready(const Request&, const std::vector<std::string>&) {
 Response Api::server(const Request&, const std::vector<std::string>&) {
   return json_response(200, options_.server_json ? options_.server_json() : "{}");
 }
+
+Response Api::toxic_types(const Request&, const std::vector<std::string>&) { return json_response(200, toxic_types_json()); }
 
 Response Api::version(const Request&, const std::vector<std::string>&) {
   return Response{200, "application/json;charset=utf-8", "{\"version\": \"" + options_.version + "\"}\n", {}};

@@ -64,6 +64,7 @@ class Api {
   Response health(const Request& r, const Params& params);
   Response ready(const Request& r, const Params& params);
   Response server(const Request& r, const Params& params);
+  Response toxic_types(const Request& r, const Params& params);
 
  private:
   Response route(const Request& request, const std::vector<std::string>& path);

@@ -182,7 +182,8 @@ struct HttpServer::Impl {
   Reply handle(const http::request<http::string_body>& req, std::shared_ptr<ResponseStream>& stream) {
     Request request{std::string(req.method_string()), std::string(req.target()),
                     std::string(req[http::field::user_agent]), req.body(), std::string(req["Last-Event-ID"]),
-                    std::string(req[http::field::authorization])};
+                    std::string(req[http::field::authorization]), std::string(req[http::field::origin]),
+                    std::string(req[http::field::host]), std::string(req["Sec-Fetch-Site"]), std::string(req["X-Faultline-UI"])};
     Response response;
     try {
       response = handler(request);

@@ -18,6 +18,12 @@ struct Request {
   std::string body;
   std::string last_event_id;  // the Last-Event-ID header: where a reconnecting event stream resumes
   std::string authorization;  // the Authorization header (the API token)
+  // For the web UI's checks (api/WebUi.h): where a browser says the call comes from.
+  std::string origin;      // Origin
+  std::string host;        // Host
+  std::string fetch_site;  // Sec-Fetch-Site
+  std::string ui_token;    // X-Faultline-UI
+  bool from_ui = false;    // set by WebUi once the call passed its checks
 };
 
 // A response whose body keeps coming (server-sent events): after the

@@ -15,6 +15,7 @@
 
 #include "api/Api.h"
 #include "api/HttpServer.h"
+#include "api/WebUi.h"
 #include "config/ConfigFile.h"
 #include "control/Registry.h"
 #include "demo/DemoUpstreams.h"
@@ -58,6 +59,7 @@ struct ServerOptions {
   std::string log_format = "text";
   bool verbose = false;
   bool quiet = false;
+  bool no_ui = false;
   ApiSecuritySettings security;
   std::string state_file;
 };
@@ -107,6 +109,7 @@ int run(int argc, char** argv) {
   flags.add_string("api-tls-key", &o.security.tls_key, "the PEM private key of -api-tls-cert");
   flags.add_string("api-tls-client-ca", &o.security.tls_client_ca, "require API clients to show a certificate this PEM authority signed (mutual TLS)");
   flags.add_string("state-file", &o.state_file, "keep proxies, toxics and schedules in this file across restarts (written on every change, read at start-up after -config)");
+  flags.add_bool("no-ui", &o.no_ui, "do not serve the web UI at /ui");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
   flags.add_bool("quiet", &o.quiet, "log errors only");
@@ -231,6 +234,7 @@ int run(int argc, char** argv) {
     return j.dump() + "\n";
   };
   api::Api api(registry, api_options);
+  api::WebUi web_ui(api, {!o.no_ui, o.security.token.empty() ? "no" : o.security.token_reads ? "reads" : "changes"});
 
   api::HttpServerOptions http_options;
   http_options.host = o.host;
@@ -243,7 +247,10 @@ int run(int argc, char** argv) {
   if (o.security.tls()) http_options.tls = api::TlsFiles{o.security.tls_cert, o.security.tls_key, o.security.tls_client_ca};
   if (http_options.read_timeout.count() <= 0) return fail("invalid value for flag -api-read-timeout: must be positive", 2);
   if (http_options.idle_timeout.count() <= 0) return fail("invalid value for flag -api-idle-timeout: must be positive", 2);
-  api::HttpServer http(http_options, [&](const api::Request& r) { return api.handle(r); });
+  api::HttpServer http(http_options, [&](const api::Request& r) {
+    if (auto page = web_ui.handle(r)) return *page;
+    return api.handle(r);
+  });
   if (auto error = http.bind(); !error.empty()) return fail("cannot serve the API: " + error);
   api_addresses_bound = http.addresses();
 
