@@ -15,7 +15,7 @@ packages=(
   redis-server redis-tools memcached wrk  # `faultline load` against real servers; bench/load_compare.sh
   chromium                     # the web UI's browser tests (tests/ui)
   prometheus                   # a real Prometheus scrapes faultline in a test
-  yamllint                     # the Kubernetes manifests and the Helm chart are linted
+  yamllint python3-yaml        # the Kubernetes manifests, the Helm chart and Compose files are checked
 )
 
 missing=()
