@@ -41,8 +41,7 @@ Connection::Connection(Worker& worker, LoopProxy& proxy, int client_fd, net::Soc
     : worker_(worker), proxy_(proxy), sequence_(sequence), client_address_(client_address), opened_at_(worker.loop().now()) {
   descriptor_retry_timer_.set_callback([this] { connect_next(); });
   reset_timer_.set_callback([this] { reset_once_delivered(reset_fd_); });
-  client_.fd = client_fd;
-  set_no_delay(client_fd);
+  client_.fd = client_fd;  // TCP_NODELAY: inherited from the listening socket (net/ListenSocket.cpp)
   connect_timer_.set_callback([this] {
     last_connect_error_ = "i/o timeout";
     if (upstream_.fd >= 0) {
@@ -215,9 +214,13 @@ void Connection::on_io(bool is_client, uint32_t events) {
   }
   if (!is_client && state_ == State::Connecting) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    // A connect that failed reports EPOLLERR (or EPOLLHUP); only then is
+    // its error worth a system call to read.
     int error = 0;
-    socklen_t len = sizeof error;
-    ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (events & (EPOLLERR | EPOLLHUP)) {
+      socklen_t len = sizeof error;
+      ::getsockopt(upstream_.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    }
     on_connect_result(error);  // on success it also looks for bytes that came with the connect
     return;
   }

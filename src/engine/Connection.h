@@ -35,6 +35,7 @@ class Connection final : public ProxySession {
   PipePool& pipes();
   BufferPool& buffers();
   void link_finished();
+  bool other_link_finished(Direction d) const { return (d == Direction::Upstream ? down_ : up_).finished(); }
   // Resets the connection once the peer on `fd` has acknowledged every byte
   // written to it (a toxic cuts a stream after exactly N bytes), or after a
   // second at most.

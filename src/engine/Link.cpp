@@ -200,6 +200,12 @@ void Link::finish_if_done() {
     connection_.close(Connection::CloseKind::Graceful);
     return;
   }
+  if (eof_left_chain_ && !destination_shut_ && connection_.other_link_finished(direction_)) {
+    // The other direction is over too: closing sends the FIN, no half-close needed.
+    destination_shut_ = true;
+    connection_.link_finished();
+    return;
+  }
   if (eof_left_chain_ && !destination_shut_) {
     // Half-close: the destination learns the source is done; the other
     // direction keeps flowing until it ends too.

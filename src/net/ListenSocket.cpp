@@ -1,6 +1,8 @@
 #include "net/ListenSocket.h"
 
 #include <netinet/in.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,6 +65,8 @@ ListenResult open_listen_socket(const ListenTarget& target, int backlog) {
   if (fd < 0) return failure(fmt::format("listen tcp {}: socket: {}", address.to_string(), errno_text(errno)));
   const int on = 1, off = 0;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  // Accepted sockets inherit TCP_NODELAY: one system call less per connection.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (address.family() == AF_INET6 && target.all_interfaces) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   if (::bind(fd, address.get(), address.size()) != 0) {
     const int err = errno;
