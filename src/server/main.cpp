@@ -272,13 +272,29 @@ int run(int argc, char** argv) {
   // (a port another program holds) names its entry; nothing has been served
   // yet, so nothing needs undoing.
   auto apply_loaded = [&](const LoadedConfig& loaded, const std::string& origin) -> std::optional<std::string> {
+    const bool restoring = saved && &loaded == &*saved;
     for (size_t i = 0; i < loaded.proxies.size(); ++i) {
       const PopulateEntry& entry = loaded.proxies[i];
       try {
         registry.populate({entry});
       } catch (const ControlError& e) {
-        return fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}", origin, i + 1,
-                           entry.spec.name, entry.spec.listen, e.what());
+        const std::string problem = fmt::format("{}: proxy #{} (\"{}\"): field \"listen\" has value \"{}\": cannot listen there: {}",
+                                                origin, i + 1, entry.spec.name, entry.spec.listen, e.what());
+        // A hand-written config with a taken port is a mistake to fix now. A
+        // state file is a crash being recovered from: the port a proxy had
+        // (often one the kernel picked) may since belong to someone else, and
+        // the rest of the state should not stay down for it. The proxy comes
+        // back disabled, at its address; enabling it later binds again.
+        if (!restoring || !entry.spec.enabled || e.kind() != ControlErrorKind::SystemFailure) return problem;
+        PopulateEntry disabled = entry;
+        disabled.spec.enabled = false;
+        try {
+          registry.populate({disabled});
+        } catch (const ControlError&) {
+          return problem;
+        }
+        log::error("proxy restored disabled", {{"proxy", entry.spec.name}, {"listen", entry.spec.listen}, {"error", e.what()},
+                                               {"hint", "free the address, then enable the proxy"}});
       }
     }
     // Schedules start once every proxy is there (a ramp on a toxic of the file finds it).

@@ -5,7 +5,9 @@
 // loaded.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -133,6 +135,52 @@ TEST_F(StateFile, AFileThatIsNotWholeOrWasAlteredIsRefusedAndNothingLoads) {
   EXPECT_EQ(state_of(*server).size(), 2u) << "the whole file loads";
 }
 
+// Another program's listening socket on 127.0.0.1:port, or -1.
+int listen_on(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool echoes_through(int port) {
+  Socket client(connect_tcp(port));
+  if (!client.valid()) return false;
+  client.send("ping");
+  return recv_exact(client.fd(), 4).data == "ping";
+}
+
+TEST_F(StateFile, AProxyWhosePortIsTakenMeanwhileComesBackDisabledAndTheRestRuns) {
+  TestUpstream echo;
+  int taken_port = 0;
+  {
+    auto server = start();
+    taken_port = server->create_proxy("taken", echo.port());
+    server->create_proxy("free", echo.port());
+    server->stop(SIGKILL);
+  }
+  // Another program listens on the port while the server is down.
+  const int squatter = listen_on(taken_port);
+  ASSERT_GE(squatter, 0);
+  auto server = start();
+  const auto proxies = nlohmann::json::parse(server->api().get("/proxies").body);
+  EXPECT_FALSE(proxies["taken"]["enabled"].get<bool>()) << proxies.dump();
+  EXPECT_EQ(proxies["taken"]["listen"], "127.0.0.1:" + std::to_string(taken_port)) << "it keeps its address";
+  EXPECT_TRUE(proxies["free"]["enabled"].get<bool>());
+  EXPECT_TRUE(echoes_through(std::stoi(proxies["free"]["listen"].get<std::string>().substr(10))));
+  EXPECT_NE(server->output().find("proxy restored disabled"), std::string::npos) << server->output();
+  // Once the address is free, enabling the proxy binds it again.
+  ::close(squatter);
+  EXPECT_EQ(server->api().post("/proxies/taken", R"({"enabled":true})").status, 200);
+  EXPECT_TRUE(echoes_through(taken_port));
+}
+
 // Changes one at a time, each acknowledged before the next, while the
 // server may die at any moment; records the state after each.
 struct ChangeStream {
@@ -148,11 +196,16 @@ struct ChangeStream {
     for (int i = 0; !stop; ++i) {
       State next = states.back();
       HttpResponse r;
-      const std::string name = "p" + std::to_string(rng() % 12);
+      const int index = static_cast<int>(rng() % 12);
+      const std::string name = "p" + std::to_string(index);
       if (!next.count(name)) {
         next[name] = "127.0.0.1:9 on";
         set_attempt(next);
-        r = api.post("/proxies", R"({"name":")" + name + R"(","listen":"127.0.0.1:0","upstream":"127.0.0.1:9"})");
+        // Below the kernel's ephemeral range: a port the kernel picked would
+        // be free for any test running alongside to take while the server is
+        // dead, and the restart could not listen there again.
+        const std::string listen = "127.0.0.1:" + std::to_string(port_base + index);
+        r = api.post("/proxies", R"({"name":")" + name + R"(","listen":")" + listen + R"(","upstream":"127.0.0.1:9"})");
         if (r.status != 201) return;
       } else if (rng() % 3 == 0) {
         next.erase(name);
@@ -174,6 +227,7 @@ struct ChangeStream {
   }
   void set_attempt(const State& s) { attempt = s; }
   HttpClient api;
+  const int port_base = 21000 + static_cast<int>(::getpid() % 80) * 12;
   std::vector<State> states;  // after each acknowledged change (the first: before any)
   State attempt;              // what the change being sent would make
   std::mt19937 rng;
