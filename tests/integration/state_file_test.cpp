@@ -227,7 +227,7 @@ struct ChangeStream {
   }
   void set_attempt(const State& s) { attempt = s; }
   HttpClient api;
-  const int port_base = 21000 + static_cast<int>(::getpid() % 80) * 12;
+  const int port_base = 23000 + static_cast<int>(::getpid() % 80) * 12;
   std::vector<State> states;  // after each acknowledged change (the first: before any)
   State attempt;              // what the change being sent would make
   std::mt19937 rng;
