@@ -18,6 +18,7 @@ Everything is on 127.0.0.1 and bounded in time.
 """
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import socket
@@ -139,6 +140,18 @@ def churn_phase(api_port, upstream, conns, pairs_per_second, seconds):
 
     t = threading.Thread(target=stream, daemon=True)
     t.start()
+    # One kept-alive API connection, as a client library or a test harness
+    # would hold: a new TCP connection per call measures Python, not the API.
+    client = http.client.HTTPConnection("127.0.0.1", api_port, timeout=5)
+
+    def call(method, path, body):
+        client.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers={"Content-Type": "application/json"})
+        r = client.getresponse()
+        r.read()
+        if r.status >= 300:
+            raise RuntimeError(f"{method} {path}: {r.status}")
+
     times = []
     deadline = time.time() + seconds
     interval = 1.0 / pairs_per_second
@@ -149,15 +162,17 @@ def churn_phase(api_port, upstream, conns, pairs_per_second, seconds):
                                    ("DELETE", "/proxies/churn/toxics/flip", None)):
             start = time.perf_counter()
             try:
-                api(api_port, method, path, body)
+                call(method, path, body)
             except Exception:
                 errors += 1
+                client.close()
             times.append((time.perf_counter() - start) * 1000)
         next_at += interval
         pause = next_at - time.time()
         if pause > 0:
             time.sleep(pause)
     stop.set()
+    client.close()
     t.join(timeout=10)
     for s in idle:
         s.close()
@@ -179,6 +194,7 @@ def main():
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--pairs", type=int, default=1000)
     p.add_argument("--churn-conns", type=int, default=1000)
+    p.add_argument("--churn-seconds", type=int, default=30, help="how long the API churn is sustained")
     p.add_argument("--phases", default="latency,noop,churn")
     p.add_argument("--echo-port", type=int, default=0, help="a fast echo upstream for the latency phase (default: the threaded one)")
     o = p.parse_args()
@@ -201,8 +217,8 @@ def main():
             print(f"noop: direct {g['direct']:.2f} Gbit/s, splice {g['splice']:.2f} ({g['splice'] / g['direct']:.2f}x), "
                   f"noop toxic both ways {g['noop']:.2f} ({g['noop'] / g['direct']:.2f}x)")
         if "churn" in phases:
-            c = churn_phase(api_port, upstream, o.churn_conns, o.pairs, o.seconds)
-            print(f"churn: {c['pairs_per_s']:.0f} add/remove pairs/s with {o.churn_conns} connections, API p50 {c['p50_ms']:.2f} ms, "
+            c = churn_phase(api_port, upstream, o.churn_conns, o.pairs, o.churn_seconds)
+            print(f"churn: {c['pairs_per_s']:.0f} add/remove pairs/s for {o.churn_seconds} s with {o.churn_conns} connections, API p50 {c['p50_ms']:.2f} ms, "
                   f"p99 {c['p99_ms']:.2f} ms, max {c['max_ms']:.1f} ms, errors {c['errors']}; stream {c['bytes'] / 1e6:.0f} MB "
                   f"{'intact' if c['intact'] else 'CORRUPTED OR LOST'}")
     finally:

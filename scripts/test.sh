@@ -3,7 +3,7 @@
 # optimised build, the compatibility test with a real Toxiproxy client, the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, the
 # concurrency tests under ThreadSanitizer, every fuzz target for a bounded
-# time (FUZZ_SECONDS, default 30 each) and a churn soak under ASan
+# time (FUZZ_SECONDS, default 20 each) and a churn soak under ASan
 # (SOAK_SECONDS, default 60).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -117,9 +117,9 @@ else
 fi
 rm -f "$tsan_log"
 
-echo "== fuzz (${FUZZ_SECONDS:-30} s per target, then replayed through the ASan build) $(at)"
+echo "== fuzz (${FUZZ_SECONDS:-20} s per target, then replayed through the ASan build) $(at)"
 fuzz_log=$(mktemp)
-scripts/fuzz.sh all "${FUZZ_SECONDS:-30}s" 2>&1 | tee "$fuzz_log"
+scripts/fuzz.sh all "${FUZZ_SECONDS:-20}s" 2>&1 | tee "$fuzz_log"
 passed=$((passed + $(grep -cE "^fuzz [a-z_]+: ok" "$fuzz_log")))
 fuzz_failures=$(grep -cE "FAILED" "$fuzz_log")
 if [ "$fuzz_failures" -gt 0 ] || ! grep -qE "^fuzz [a-z_]+: ok" "$fuzz_log"; then failed=$((failed + fuzz_failures + 1)); status=1; fi
