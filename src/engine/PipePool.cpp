@@ -18,8 +18,10 @@ bool PipePool::take(Pipe& out) {
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
   // A larger pipe moves more per splice: fewer system calls per byte. If the
-  // kernel refuses (per-user pipe limits), the default size is used.
-  const int size = ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kWantedCapacity));
+  // kernel refuses (an unprivileged user past fs.pipe-user-pages-soft gets
+  // pipes of one page), the pipe keeps the size it was given.
+  int size = ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kWantedCapacity));
+  if (size <= 0) size = ::fcntl(fds[1], F_GETPIPE_SZ);
   out.capacity = size > 0 ? static_cast<size_t>(size) : kDefaultCapacity;
   out.read_end = fds[0];
   out.write_end = fds[1];
