@@ -76,13 +76,14 @@ def faultline_load(bin_dir, args):
     return result
 
 
-def latency_phase(bin_dir, api_port, upstream, conns, rate, seconds):
+def latency_phase(bin_dir, api_port, upstream, conns, rate, pipeline, seconds):
     port = free_port()
     api(api_port, "POST", "/proxies", {"name": "lat", "listen": f"127.0.0.1:{port}", "upstream": f"127.0.0.1:{upstream}"})
     api(api_port, "POST", "/proxies/lat/toxics", {"type": "latency", "attributes": {"latency": 50}})
     total = conns * rate
     r = faultline_load(bin_dir, [f"tcp://127.0.0.1:{port}", "--connections", str(conns), "--rate", f"{total}/s",
-                                 "--duration", f"{seconds}s", "--warmup", "2s", "--payload", "64"])
+                                 "--duration", f"{seconds}s", "--warmup", "2s", "--payload", "64",
+                                 "--pipeline", str(pipeline)])
     return r
 
 
@@ -187,10 +188,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bin", default="build/release/src")
     p.add_argument("--conns", type=int, default=1000)
-    # faultline load keeps one request in flight per connection, so behind
-    # 50 ms a connection manages at most 20 requests/s: the 100/s per
-    # connection needs a pipelining client. 15/s keeps every connection busy.
-    p.add_argument("--rate", type=int, default=15, help="requests/s per connection (at most 20 behind 50 ms)")
+    # Behind 50 ms a connection with one request in flight manages at most
+    # 20 requests/s: 100/s per connection needs about 5 in flight, so 10
+    # pipelined requests leave room.
+    p.add_argument("--rate", type=int, default=100, help="requests/s per connection")
+    p.add_argument("--pipeline", type=int, default=10, help="requests in flight per connection")
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--pairs", type=int, default=1000)
     p.add_argument("--churn-conns", type=int, default=1000)
@@ -208,8 +210,8 @@ def main():
         wait_port(api_port)
         wait_port(upstream)
         if "latency" in phases:
-            t = latency_phase(o.bin, api_port, o.echo_port or upstream, o.conns, o.rate, o.seconds)["targets"][0]
-            print(f"latency: {o.conns} connections x {o.rate} req/s through latency 50 ms, {o.seconds} s: "
+            t = latency_phase(o.bin, api_port, o.echo_port or upstream, o.conns, o.rate, o.pipeline, o.seconds)["targets"][0]
+            print(f"latency: {o.conns} connections x {o.rate} req/s (pipeline {o.pipeline}) through latency 50 ms, {o.seconds} s: "
                   f"{t['throughput_per_s']:.0f} req/s, p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, "
                   f"p99.9 {t['p999_ms']:.2f} ms, max {t['max_ms']:.2f} ms, error rate {t['error_rate']:.4f}")
         if "noop" in phases:

@@ -93,6 +93,7 @@ void add_load_command(CLI::App& app, std::function<int()>& run) {
   sub->add_option("--threads", args->threads, "Threads per target (default 2)");
   sub->add_option("--timeout", args->timeout, "A request without its reply after this is a timeout (default 1s)");
   sub->add_flag("--new-connections", args->new_connections, "A new connection for every request");
+  sub->add_option("--pipeline", args->pipeline, "Requests in flight per connection, answered in order (default 1: no pipelining)");
   sub->add_option("--interval", args->interval, "Reporting interval for the live line and the series (default 1s)");
   sub->add_option("--warmup", args->warmup, "Warm-up before measuring; also measures the baseline band (default 2s)");
   sub->add_option("--json", args->json_path, "Write the results, series, events and fault windows as JSON");

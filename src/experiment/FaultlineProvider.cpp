@@ -105,6 +105,7 @@ load::LoadSettings load_settings(const Json& a, const Json& values) {
     else if (key == "seed") s.seed = whole<uint64_t>(v, key);
     else if (key == "expect_status") s.expect_status = whole<int>(v, key);
     else if (key == "new_connections") s.new_connections = flag(v, key);
+    else if (key == "pipeline") s.pipeline = whole<size_t>(v, key);
     else if (key == "check_targets") s.check_targets = flag(v, key);
     else if (key == "method") s.method = text(v);
     else if (key == "body") s.body = text(v);
@@ -332,7 +333,7 @@ const std::map<std::string, Function>& functions() {
       {"load",
        {{},
         {"targets", "target", "duration", "warmup", "timeout", "interval", "rate", "concurrency", "connections", "threads",
-         "payload", "keys", "seed", "expect_status", "new_connections", "check_targets", "method", "body", "mix", "headers",
+         "payload", "keys", "seed", "expect_status", "new_connections", "pipeline", "check_targets", "method", "body", "mix", "headers",
          "events", "slo"},
         [](const Json& a, ActivityContext& c, cli::ApiClient&) { return run_load_function(a, c); }}},
       {"wait_for",

@@ -36,8 +36,9 @@ std::string summary_table(const LoadResult& r) {
         out += fmt::format("    {:<9} {:>9}  e.g. {}\n", to_string(static_cast<ErrorClass>(i)), t.errors[i], t.examples[i]);
   }
   out += fmt::format("{} {:.1f} s after a {:.1f} s warm-up{}\n",
-                     r.mode == "rate" ? fmt::format("open loop at {:.0f}/s per target over {} connections,", r.rate, r.clients)
-                                      : fmt::format("closed loop with {} clients per target,", r.clients),
+                     (r.mode == "rate" ? fmt::format("open loop at {:.0f}/s per target over {} connections", r.rate, r.clients)
+                                       : fmt::format("closed loop with {} clients per target", r.clients)) +
+                         (r.pipeline > 1 ? fmt::format(" of {} pipelined requests each,", r.pipeline) : ","),
                      r.measured_s, r.warmup_s, r.interrupted ? " (interrupted)" : "");
   if (!r.events_url.empty()) {
     out += r.baseline.describe() + "\n";
@@ -61,6 +62,7 @@ nlohmann::json result_json(const LoadResult& r) {
   out["mode"] = r.mode;
   if (r.mode == "rate") out["rate_per_s"] = r.rate;
   out["clients"] = r.clients;
+  if (r.pipeline > 1) out["pipeline"] = r.pipeline;
   out["interval_s"] = r.interval_s;
   out["interrupted"] = r.interrupted;
   nlohmann::json targets = nlohmann::json::array();

@@ -49,6 +49,7 @@ struct LoadResult {
   std::string mode;             // "rate" or "concurrency"
   double rate = 0;              // per target, open loop
   size_t clients = 0;           // per target: connections (rate) or concurrency
+  size_t pipeline = 1;          // requests in flight per connection
   double interval_s = 1;
   bool interrupted = false;
   std::vector<TargetResult> targets;

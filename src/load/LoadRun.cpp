@@ -196,6 +196,7 @@ LoadResult run_load(const LoadOptions& o, const std::function<bool()>& interrupt
   result.mode = o.rate > 0 ? "rate" : "concurrency";
   result.rate = o.rate;
   result.clients = clients;
+  result.pipeline = o.pipeline;
   result.warmup_s = seconds(o.warmup);
   result.interval_s = per_interval * 0.1;
   result.events_url = o.events_url;
@@ -224,6 +225,7 @@ LoadResult run_load(const LoadOptions& o, const std::function<bool()>& interrupt
       plan.rate_offset = o.rate > 0 ? Nanos(static_cast<int64_t>(1e9 * static_cast<double>(w) / o.rate)) : Nanos(0);
       plan.timeout = o.timeout;
       plan.new_connections = o.new_connections;
+      plan.pipeline = o.pipeline;
       plan.start = start;
       plan.measure_from = start + o.warmup;
       plan.end = start + o.warmup + o.duration;

@@ -24,6 +24,7 @@ struct LoadOptions {
   size_t connections = 64;    // open loop: clients per target
   size_t threads = 0;         // 0: up to two per target
   bool new_connections = false;
+  size_t pipeline = 1;        // requests in flight per connection (pipelining)
   std::string events_url;     // empty: no event stream
   bool live = false;          // a line per interval on `live_out`
   std::FILE* live_out = stderr;

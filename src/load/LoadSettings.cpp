@@ -72,6 +72,12 @@ LoadOptions to_load_options(const LoadSettings& s, FieldName name) {
   o.connections = s.connections;
   o.threads = s.threads;
   o.new_connections = s.new_connections;
+  if (s.pipeline == 0 || s.pipeline > 1024)
+    throw std::invalid_argument(fmt::format("invalid {} {} (allowed: 1 to 1024)", name("pipeline"), s.pipeline));
+  if (s.pipeline > 1 && s.new_connections)
+    throw std::invalid_argument(fmt::format("{} {} and {} exclude each other (a connection per request has one request on it)",
+                                            name("pipeline"), s.pipeline, name("new_connections")));
+  o.pipeline = s.pipeline;
   o.events_url = s.events;
   o.seed = s.seed;
   o.check_targets = s.check_targets;

@@ -15,7 +15,7 @@ namespace faultline::load {
 struct LoadSettings {
   std::vector<std::string> targets;
   std::string duration = "10s", warmup = "2s", timeout = "1s", interval = "1s", rate;
-  size_t concurrency = 0, connections = 64, threads = 0, payload = 64;
+  size_t concurrency = 0, connections = 64, threads = 0, payload = 64, pipeline = 1;
   uint64_t keys = 1000, seed = 1;
   int expect_status = 0;
   bool new_connections = false, check_targets = true;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace faultline::load {
 namespace {
@@ -71,39 +72,58 @@ struct LoadWorker::Connection final : IoHandler {
   }
 };
 
-// A simulated client: one request at a time, a connection per server.
+// A simulated client: a connection per server, and up to `pipeline`
+// requests in flight on it, answered in the order they were sent.
 struct LoadWorker::Client {
+  // A request sent (or being sent) and not answered yet; its codec knows
+  // what the reply must be.
+  struct InFlight {
+    TimePoint due;
+    Codec* codec = nullptr;
+  };
+
   LoadWorker* worker = nullptr;
-  std::unique_ptr<Codec> codec;
+  std::vector<std::unique_ptr<Codec>> codecs;  // one per pipeline slot
+  std::vector<Codec*> free_codecs;
+  std::deque<InFlight> in_flight;
   std::vector<Connection> connections;
-  bool busy = false;
   size_t home = 0;         // the server this client talks to
-  size_t active = 0;       // the connection of the request in flight (always `home`)
-  std::string out;
+  std::string out;         // requests not yet written whole
   size_t written = 0;
-  TimePoint due{};
+  size_t paused = 0;       // closed loop: requests to send once the pause after an error is over
   Timer deadline, pause;
 
   EventLoop& loop() { return worker->loop_; }
+  bool busy() const { return !in_flight.empty(); }
 
   // Sends `planned` (open loop), or a request of its own for its server.
   void start(TimePoint due_at, std::string* planned = nullptr) {
-    busy = true;
-    due = due_at;
+    Codec* codec = free_codecs.back();
+    free_codecs.pop_back();
+    std::string request;
     if (planned) {
-      out.swap(*planned);
-      codec->expect(out);
+      request.swap(*planned);
+      codec->expect(request);
     } else {
       // Draw until the key lives on this client's server (a few tries).
-      for (int tries = 0; codec->next_request(out) != home && tries < 1000; ++tries) {
+      for (int tries = 0; codec->next_request(request) != home && tries < 1000; ++tries) {
       }
     }
-    active = home;
-    written = 0;
-    loop().timers().arm(deadline, due + worker->plan_.timeout);
-    Connection& c = connections[active];
+    in_flight.push_back({due_at, codec});
+    if (in_flight.size() == 1) rearm_deadline();
+    if (written == out.size()) {
+      out.clear();
+      written = 0;
+    }
+    out += request;
+    Connection& c = connections[home];
     if (c.fd < 0 && !open(c)) return;
     if (c.connected) send_more(c);
+  }
+
+  void rearm_deadline() {
+    loop().timers().cancel(deadline);
+    if (busy()) loop().timers().arm(deadline, in_flight.front().due + worker->plan_.timeout);
   }
 
   bool open(Connection& c) {
@@ -155,29 +175,37 @@ struct LoadWorker::Client {
     }
   }
 
-  void succeed(Connection& c, bool close_after) {
-    const TimePoint now = loop().now();
-    loop().timers().cancel(deadline);
-    busy = false;
-    if (close_after || worker->plan_.new_connections) c.close_now(loop());
-    worker->record_ok(due, now);
-    worker->client_idle(*this, false);
+  // The oldest request got its reply; the caller hands the slot back.
+  void answered(TimePoint now) {
+    const InFlight done = in_flight.front();
+    in_flight.pop_front();
+    free_codecs.push_back(done.codec);
+    rearm_deadline();
+    worker->record_ok(done.due, now);
   }
 
+  // Every request in flight fails: the connection is closed, since whatever
+  // arrives on it later would be out of step.
   void fail(ErrorClass what, const std::string& message) {
     const TimePoint now = loop().now();
     loop().timers().cancel(deadline);
-    busy = false;
-    connections[active].close_now(loop());  // whatever arrives later would be out of step
-    worker->record_error(due, now, what, message);
-    worker->client_idle(*this, true);
+    connections[home].close_now(loop());
+    out.clear();
+    written = 0;
+    const size_t failed = in_flight.size();
+    for (const InFlight& f : in_flight) {
+      free_codecs.push_back(f.codec);
+      worker->record_error(f.due, now, what, message);
+    }
+    in_flight.clear();
+    if (failed) worker->client_idle(*this, true, failed);
   }
 };
 
 void LoadWorker::Connection::on_io(uint32_t events) {
   if (fd < 0) return;  // closed earlier in this batch of events
   EventLoop& loop = client->loop();
-  const bool is_active = client->busy && &client->connections[client->active] == this;
+  const bool is_active = client->busy() && &client->connections[client->home] == this;
   if (!connected) {
     int error = 0;
     socklen_t len = sizeof error;
@@ -218,16 +246,38 @@ void LoadWorker::Connection::on_io(uint32_t events) {
     close_now(loop);  // an idle connection has nothing to say: it was closed or broke
     return;
   }
-  if (!in.empty()) {
-    ReplyCheck check = client->codec->check_reply(in);
-    if (check.state == ReplyState::Mismatch) return client->fail(ErrorClass::Mismatch, check.problem);
-    if (check.state == ReplyState::Complete) {
-      in.erase(0, check.consumed);
-      return client->succeed(*this, check.close_after || ended || error != 0);
+  // Every reply that is whole, oldest request first (pipelined replies may
+  // come in one read). Slots are handed back only at the end, so that a
+  // closed loop does not send on a connection about to be closed.
+  const TimePoint now = loop.now();
+  size_t answered = 0;
+  bool server_closes = false;
+  while (!in.empty() && client->busy()) {
+    ReplyCheck check = client->in_flight.front().codec->check_reply(in);
+    if (check.state == ReplyState::Mismatch) {
+      client->fail(ErrorClass::Mismatch, check.problem);
+      if (answered) client->worker->client_idle(*client, false, answered);
+      return;
+    }
+    if (check.state == ReplyState::Incomplete) break;
+    in.erase(0, check.consumed);
+    client->answered(now);
+    ++answered;
+    if (check.close_after) {
+      server_closes = true;
+      break;
     }
   }
-  if (error) return client->fail(classify(error), std::string("recv: ") + std::strerror(error));
-  if (ended) client->fail(ErrorClass::Closed, in.empty() ? "closed before a reply" : "closed in the middle of a reply");
+  if (!client->busy()) {
+    if (server_closes || ended || error != 0 || client->worker->plan_.new_connections) close_now(loop);
+  } else if (server_closes) {
+    client->fail(ErrorClass::Closed, "the server closed the connection with requests pipelined behind its reply");
+  } else if (error) {
+    client->fail(classify(error), std::string("recv: ") + std::strerror(error));
+  } else if (ended) {
+    client->fail(ErrorClass::Closed, in.empty() ? "closed before a reply" : "closed in the middle of a reply");
+  }
+  if (answered) client->worker->client_idle(*client, false, answered);
 }
 
 LoadWorker::LoadWorker(WorkerPlan plan, std::vector<ResolvedEndpoint> endpoints, IntervalSink& sink)
@@ -240,7 +290,10 @@ LoadWorker::LoadWorker(WorkerPlan plan, std::vector<ResolvedEndpoint> endpoints,
     auto c = std::make_unique<Client>();
     c->worker = this;
     c->home = i % servers;
-    c->codec = make_codec(plan_.target, mix(plan_.seed, i));
+    for (size_t slot = 0; slot < plan_.pipeline; ++slot) {
+      c->codecs.push_back(make_codec(plan_.target, mix(plan_.seed, i + slot * 1'000'003)));
+      c->free_codecs.push_back(c->codecs.back().get());
+    }
     c->connections.resize(endpoints_.size());
     for (size_t e = 0; e < endpoints_.size(); ++e) {
       c->connections[e].client = c.get();
@@ -249,8 +302,9 @@ LoadWorker::LoadWorker(WorkerPlan plan, std::vector<ResolvedEndpoint> endpoints,
     Client* raw = c.get();
     c->deadline.set_callback([raw] { raw->fail(ErrorClass::Timeout, "no reply within the timeout"); });
     c->pause.set_callback([this, raw] {
-      if (issuing()) raw->start(loop_.now());
-      else client_idle(*raw, false);
+      const size_t waiting = std::exchange(raw->paused, 0);
+      if (!issuing()) return maybe_finish();
+      for (size_t k = 0; k < waiting && !raw->free_codecs.empty(); ++k) raw->start(loop_.now());
     });
     clients_.push_back(std::move(c));
   }
@@ -285,7 +339,7 @@ void LoadWorker::run() {
   loop_.run();
   // The slice the run ended in, and whatever was left unanswered.
   for (auto& c : clients_)
-    if (c->busy) record_error(c->due, loop_.now(), ErrorClass::Timeout, "no reply within the timeout");
+    for (const auto& f : c->in_flight) record_error(f.due, loop_.now(), ErrorClass::Timeout, "no reply within the timeout");
   flush_until(slice_of(loop_.now()) + 1);
 }
 
@@ -295,11 +349,14 @@ void LoadWorker::begin() {
   loop_.timers().arm(ender_, plan_.end);
   if (finish_requested_) finishing_ = true;
   if (plan_.rate > 0) {
-    for (auto& c : clients_) idle_[c->home].push_back(c.get());
+    // A client is listed once per request it may have in flight.
+    for (auto& c : clients_)
+      for (size_t slot = 0; slot < plan_.pipeline; ++slot) idle_[c->home].push_back(c.get());
   } else {
     pacer_.set_callback([this] {  // closed loop: every client starts at time zero
       if (!issuing()) return maybe_finish();
-      for (auto& c : clients_) c->start(loop_.now());
+      for (auto& c : clients_)
+        for (size_t slot = 0; slot < plan_.pipeline && !c->free_codecs.empty(); ++slot) c->start(loop_.now());
     });
   }
   loop_.timers().arm(pacer_, plan_.start + plan_.rate_offset);
@@ -348,9 +405,9 @@ void LoadWorker::dispatch() {
   maybe_finish();
 }
 
-void LoadWorker::client_idle(Client& c, bool after_error) {
+void LoadWorker::client_idle(Client& c, bool after_error, size_t slots) {
   if (plan_.rate > 0) {
-    idle_[c.home].push_back(&c);
+    for (size_t k = 0; k < slots; ++k) idle_[c.home].push_back(&c);
     // Not from inside a client's own call chain (a refused connect fails at
     // once): a timer due now runs after this round of events.
     if (!dispatcher_.armed()) loop_.timers().arm(dispatcher_, loop_.now());
@@ -360,14 +417,18 @@ void LoadWorker::client_idle(Client& c, bool after_error) {
     maybe_finish();
     return;
   }
-  if (after_error) loop_.timers().arm(c.pause, loop_.now() + kErrorPause);
-  else c.start(loop_.now());
+  if (after_error) {
+    c.paused += slots;
+    if (!c.pause.armed()) loop_.timers().arm(c.pause, loop_.now() + kErrorPause);
+    return;
+  }
+  for (size_t k = 0; k < slots && !c.free_codecs.empty(); ++k) c.start(loop_.now());
 }
 
 void LoadWorker::maybe_finish() {
   if (!finishing_) return;
   // Requests due before the end still go out (open loop) and are waited for.
-  const bool all_idle = std::none_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->busy; });
+  const bool all_idle = std::none_of(clients_.begin(), clients_.end(), [](const auto& c) { return c->busy(); });
   const bool none_due = std::all_of(due_.begin(), due_.end(), [](const auto& d) { return d.empty(); });
   if (all_idle && none_due) {
     loop_.stop();
@@ -410,7 +471,7 @@ void LoadWorker::flush_until(int64_t slice) {
     const TimePoint end = plan_.start + (current_.index + 1) * kSlice;
     int64_t oldest = 0;
     for (const auto& c : clients_)
-      if (c->busy) oldest = std::max(oldest, micros(end - c->due));
+      if (c->busy()) oldest = std::max(oldest, micros(end - c->in_flight.front().due));
     for (const auto& due : due_)
       if (!due.empty()) oldest = std::max(oldest, micros(end - due.front().at));
     current_.oldest_pending_us = oldest;

@@ -1,6 +1,7 @@
 #pragma once
 // One thread of `faultline load`: a set of simulated clients of one target,
-// each with one request outstanding at a time, on its own event loop.
+// each with up to `pipeline` requests outstanding on its connection (one
+// unless asked), on its own event loop.
 //
 // Closed loop (--concurrency): every client sends its next request as soon
 // as the last one is answered, as wrk does. Open loop (--rate): requests
@@ -32,6 +33,7 @@ struct WorkerPlan {
   Nanos rate_offset{0};            // when this worker's first request is due, after `start`
   Nanos timeout = std::chrono::seconds(1);
   bool new_connections = false;    // a connection per request
+  size_t pipeline = 1;             // requests in flight per client, answered in order
   TimePoint start;                 // the run's time zero
   TimePoint measure_from;          // requests due before this are warm-up
   TimePoint end;                   // no request is due at or after this
@@ -75,7 +77,7 @@ class LoadWorker {
   void begin();
   void pace();                                   // open loop: queue the requests now due
   void dispatch();                               // hand queued requests to idle clients
-  void client_idle(Client& c, bool after_error);
+  void client_idle(Client& c, bool after_error, size_t slots = 1);  // `slots` requests of `c` ended
   void record_ok(TimePoint due, TimePoint now);
   void record_error(TimePoint due, TimePoint now, ErrorClass what, const std::string& message);
   void tick();                                   // every slice: hand finished slices to the sink

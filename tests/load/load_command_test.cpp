@@ -125,6 +125,29 @@ TEST(Load, LatencyAddedByAToxicIsMeasuredFromWhenEachRequestWasDue) {
   EXPECT_EQ(t.at("error_rate").get<double>(), 0);
 }
 
+TEST(Load, PipeliningHoldsARateThatOneRequestPerConnectionCannot) {
+  // Behind 100 ms, a connection with one request in flight manages 10
+  // requests/s: two of them cannot carry 100/s, ten pipelined each can.
+  TestUpstream echo;
+  ServerProcess server;
+  const int port = server.create_proxy("far", echo.port());
+  ASSERT_EQ(server.api().post("/proxies/far/toxics", R"({"type":"latency","attributes":{"latency":100}})").status, 200);
+  const std::vector<std::string> run = {tcp(port), "--rate", "100/s", "--connections", "2", "--duration", "2s", "--warmup", "0s"};
+  std::vector<std::string> pipelined = run;
+  for (const char* a : {"--pipeline", "10"}) pipelined.push_back(a);
+  const json r = load(pipelined);
+  const json& t = r.at("targets").at(0);
+  EXPECT_NEAR(t.at("count").get<double>(), 200, 3);
+  EXPECT_EQ(t.at("error_rate").get<double>(), 0) << t.dump();
+  EXPECT_GE(t.at("p50_ms").get<double>(), 100);
+  EXPECT_LT(t.at("p99_ms").get<double>(), 200) << "each request waits only for the toxic, not for the ones before it";
+  EXPECT_EQ(r.at("pipeline"), 10);
+  const json serial = load(run);
+  EXPECT_GT(serial.at("targets").at(0).at("error_rate").get<double>(), 0.5)
+      << "without pipelining the requests queue up behind each other and time out";
+  EXPECT_FALSE(serial.contains("pipeline")) << "the key appears only when asked for";
+}
+
 TEST(Load, HttpAgainstTheDemoUpstreamWithKeepAliveAndStatusChecks) {
   ServerOptions options;
   options.args = {"-demo-upstreams"};
@@ -138,6 +161,9 @@ TEST(Load, HttpAgainstTheDemoUpstreamWithKeepAliveAndStatusChecks) {
   const json& w = wrong.at("targets").at(0);
   EXPECT_EQ(errors_of(w, "mismatch"), w.at("count").get<uint64_t>());
   EXPECT_EQ(w.at("error_examples").at("mismatch"), "HTTP status 200");
+  const json pipelined = load({"http://127.0.0.1:26080/", "--concurrency", "2", "--pipeline", "8", "--duration", "1s", "--warmup", "0s"});
+  EXPECT_GT(pipelined.at("targets").at(0).at("count").get<uint64_t>(), 200u);
+  EXPECT_EQ(pipelined.at("targets").at(0).at("error_rate").get<double>(), 0) << pipelined.at("targets").at(0).dump();
 }
 
 TEST(Load, RedisPingAndAGetSetMixAgainstARealRedisServer) {
@@ -155,6 +181,11 @@ TEST(Load, RedisPingAndAGetSetMixAgainstARealRedisServer) {
   const json mix = load({url, "--rate", "1000/s", "--duration", "1s", "--warmup", "0s", "--mix", "get=50,set=50", "--keys", "20"});
   EXPECT_NEAR(mix.at("targets").at(0).at("count").get<double>(), 1000, 10);
   EXPECT_EQ(mix.at("targets").at(0).at("error_rate").get<double>(), 0) << mix.at("targets").at(0).dump();
+  // As redis-benchmark -P: sixteen commands on the wire per connection, replies matched in order.
+  const json pipelined = load({url, "--rate", "4000/s", "--connections", "4", "--pipeline", "16", "--duration", "1s", "--warmup", "0s",
+                               "--mix", "get=50,set=50", "--keys", "20"});
+  EXPECT_NEAR(pipelined.at("targets").at(0).at("count").get<double>(), 4000, 40);
+  EXPECT_EQ(pipelined.at("targets").at(0).at("error_rate").get<double>(), 0) << pipelined.at("targets").at(0).dump();
 }
 
 TEST(Load, MemcachedKeysAreSpreadOverThreeServersBehindThreeProxies) {
@@ -177,6 +208,9 @@ TEST(Load, MemcachedKeysAreSpreadOverThreeServersBehindThreeProxies) {
   for (const std::string name : {"mc0", "mc1", "mc2"}) {
     EXPECT_GT(stats.at(name).at("bytes_upstream").get<uint64_t>(), 5000u) << name << " got its share of the keys";
   }
+  const json pipelined = load({url, "--rate", "3000/s", "--connections", "3", "--pipeline", "8", "--duration", "1s", "--warmup", "0s"});
+  EXPECT_NEAR(pipelined.at("targets").at(0).at("count").get<double>(), 3000, 30);
+  EXPECT_EQ(pipelined.at("targets").at(0).at("error_rate").get<double>(), 0) << pipelined.at("targets").at(0).dump();
 }
 
 TEST(Load, EachErrorClassIsCausedOnPurpose) {
@@ -208,6 +242,18 @@ TEST(Load, EachErrorClassIsCausedOnPurpose) {
   only(limited, "closed");
   only(down, "refused", {"--no-check"});
   only(chatty, "mismatch");
+
+  // A connection that ends with requests pipelined on it fails every one of
+  // them, and the client carries on over a new connection.
+  const int cut = server.create_proxy("cut", echo.port());
+  server.api().post("/proxies/cut/toxics", R"({"type":"latency","attributes":{"latency":20}})");
+  server.api().post("/proxies/cut/toxics", R"({"name":"cap","type":"limit_data","stream":"downstream","attributes":{"bytes":320}})");
+  const json r = load({tcp(cut), "--rate", "400/s", "--connections", "1", "--pipeline", "16", "--duration", "1s", "--warmup", "0s",
+                       "--payload", "32"});
+  const json& t = r.at("targets").at(0);
+  EXPECT_GT(t.at("ok").get<uint64_t>(), 50u) << "ten replies per connection, over many connections: " << t.dump();
+  EXPECT_GT(errors_of(t, "closed"), t.at("ok").get<uint64_t>() / 10) << "several requests lost with each connection: " << t.dump();
+  EXPECT_EQ(errors_of(t, "closed"), t.at("count").get<uint64_t>() - t.at("ok").get<uint64_t>()) << t.dump();
 }
 
 TEST(Load, TimeToImpactAndRecoveryOfAKnownOutageComeFromTheEventStream) {
@@ -306,6 +352,8 @@ TEST(Load, BadInputIsAOneLineError) {
   fails({"tcp://127.0.0.1:1", "--rate", "10/s", "--concurrency", "3"}, "exclude each other", 2);
   fails({"tcp://127.0.0.1:1", "--duration", "forever"}, "invalid --duration", 2);
   fails({"redis://127.0.0.1:1", "--mix", "get=1,del=2"}, "invalid --mix item \"del=2\"", 2);
+  fails({"tcp://127.0.0.1:1", "--pipeline", "0"}, "invalid --pipeline 0 (allowed: 1 to 1024)", 2);
+  fails({"tcp://127.0.0.1:1", "--pipeline", "4", "--new-connections"}, "exclude each other", 2);
   const int closed = free_port();
   fails({"tcp://127.0.0.1:" + std::to_string(closed)}, "cannot connect to 127.0.0.1:" + std::to_string(closed), 1);
   TestUpstream echo;
