@@ -117,7 +117,11 @@ LoadedConfig StateFile::parse(const std::string& text, const std::string& path) 
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("state file {}: not a complete JSON document (torn or corrupt): {}{}", path, e.what(), keep));
   }
-  if (!doc.is_object() || doc.value("faultline_state", 0) != kFormat || !doc.contains("sha256") || !doc["sha256"].is_string())
+  // Every field's type is checked before it is read: a file altered by hand
+  // may hold anything (nlohmann's value() throws on a mistyped field).
+  const bool format_ok = doc.is_object() && doc.contains("faultline_state") && doc["faultline_state"].is_number_integer() &&
+                         doc["faultline_state"].get<int64_t>() == kFormat;
+  if (!format_ok || !doc.contains("sha256") || !doc["sha256"].is_string())
     throw ConfigError(fmt::format("state file {}: not a faultline state file of format {}{}", path, kFormat, keep));
   const size_t at = text.find(kProxiesKey);
   const size_t end = text.rfind('}');

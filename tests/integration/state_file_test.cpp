@@ -130,6 +130,7 @@ TEST_F(StateFile, AFileThatIsNotWholeOrWasAlteredIsRefusedAndNothingLoads) {
   altered.replace(altered.find("\"b\""), 3, "\"c\"");
   refused(altered, "a name changed by hand");
   refused("", "empty");
+  refused(R"({"faultline_state":"1","sha256":"00","proxies":[]})", "a header field of the wrong type");
   { std::ofstream(file(), std::ios::trunc) << text; }
   auto server = start();
   EXPECT_EQ(state_of(*server).size(), 2u) << "the whole file loads";
