@@ -11,7 +11,8 @@ packages=(
   libre2-dev                   # regex tolerances: linear time, no stack overflow on any input
   python3 curl                 # soak test; the README's tour
   iperf3                       # bench/run.sh's bulk figures
-  clang libclang-rt-14-dev llvm  # libFuzzer targets
+  clang libclang-rt-14-dev llvm  # libFuzzer targets; the fast path's BPF program
+  libbpf-dev                   # -fast-path bpf (loads the program, manages the sockhash)
   redis-server redis-tools memcached wrk  # `faultline load` against real servers; bench/load_compare.sh
   chromium                     # the web UI's browser tests (tests/ui)
   prometheus                   # a real Prometheus scrapes faultline in a test

@@ -112,6 +112,7 @@ std::string stats_json(const std::vector<ProxyMetricsView>& proxies) {
       one.field("enabled", p.enabled);
       one.field("connections", static_cast<int64_t>(c.connections_active.load(std::memory_order_relaxed)));
       one.field("connections_accepted", load(c.connections_accepted));
+      if (p.kernel_path) one.field("connections_in_kernel", static_cast<int64_t>(c.connections_in_kernel.load(std::memory_order_relaxed)));
       one.field("upstream_connect_failures", load(c.upstream_connect_failures));
       one.field("bytes_upstream", load(c.directions[0].bytes_sent));
       one.field("bytes_downstream", load(c.directions[1].bytes_sent));

@@ -721,6 +721,7 @@ std::vector<ProxyMetricsView> Registry::metrics_views() const {
   out.reserve(proxies_.size());
   for (const auto& [name, p] : proxies_) {
     ProxyMetricsView v{name, p.running(), p.runtime, p.counters, {}};
+    v.kernel_path = engine_.kernel_path();
     for (Direction d : kDirections)
       for (const auto& t : p.chains[index_of(d)])
         v.toxics.push_back({t->spec.name, std::string(t->spec.type_name()), to_string(d),

@@ -117,6 +117,7 @@ struct ProxyMetricsView {
   };
   std::vector<Toxic> toxics;
   std::vector<std::string> schedules;  // running on it (filled in by the API from the scheduler)
+  bool kernel_path = false;            // -fast-path bpf is on: connections_in_kernel means something
 };
 
 // Told about changes that end what a schedule relies on. Called after the

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "engine/Resolver.h"
@@ -189,6 +190,7 @@ void Connection::on_connected() {
   upstream_.readable = true;
   client_.writable = true;  // a fresh socket has room; EAGAIN will say otherwise
   loop().watch(client_.fd, kReadEvents, &client_watch_);
+  if (worker_.kernel()) join_kernel();
   // The fields cost system calls: build them only when they will be written.
   if (log::enabled(log::Level::Debug))
     log::debug("connection opened", {{"proxy", proxy_.runtime->name},
@@ -196,6 +198,27 @@ void Connection::on_connected() {
                                     {"upstream", net::SocketAddress::of_peer(upstream_.fd).to_string()}});
   up_.pump();
   down_.pump();
+}
+
+void Connection::join_kernel() {
+  uint64_t client_cookie = 0, upstream_cookie = 0;
+  if (!worker_.kernel()->join(client_.fd, upstream_.fd, client_cookie, upstream_cookie)) {
+    // The map is full or the kernel refused: this connection splices.
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+      log::warn("a connection could not join the kernel's fast path; it uses splice", {{"proxy", proxy_.runtime->name}});
+    return;
+  }
+  up_.join_kernel(*worker_.kernel(), client_cookie, upstream_cookie);
+  down_.join_kernel(*worker_.kernel(), upstream_cookie, client_cookie);
+}
+
+void Connection::kernel_direction(bool armed) {
+  const int before = kernel_directions_;
+  kernel_directions_ += armed ? 1 : -1;
+  auto& gauge = proxy_.runtime->stats().connections_in_kernel;
+  if (before == 0 && kernel_directions_ > 0) gauge.fetch_add(1, std::memory_order_relaxed);
+  if (before > 0 && kernel_directions_ == 0) gauge.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Connection::fail_upstream(const std::string& reason) {
@@ -333,6 +356,8 @@ void Connection::close(CloseKind kind) {
   loop().timers().cancel(dial_timer_);
   loop().timers().cancel(reset_timer_);
   alive_.reset();
+  up_.leave_kernel();  // before the sockets close: what the kernel moved is counted
+  down_.leave_kernel();
   for (SocketSide* side : {&client_, &upstream_}) {
     if (side->fd < 0) continue;
     if (kind == CloseKind::Reset) set_reset_on_close(side->fd);

@@ -47,6 +47,7 @@ class Connection final : public ProxySession {
   void report(ChaosEventKind kind, const ToxicConfig& toxic, Direction direction, std::string_view detail = {}) const;
   void report_http_fault(const ToxicConfig& toxic, Direction direction, const HttpFault& fault, std::string_view detail) const;
   void count_http_exchange(int status, Nanos duration) const;
+  void kernel_direction(bool armed);  // a link handed its direction to the kernel, or took it back
   Link& link(Direction d) { return d == Direction::Upstream ? up_ : down_; }
   const ConnectionInfo& info() const;  // built on first use: most connections never ask
   SharedToxicState& shared_state() { return shared_state_; }
@@ -74,6 +75,7 @@ class Connection final : public ProxySession {
   void on_connect_result(int error);
   void on_connected();
   void fail_upstream(const std::string& reason);
+  void join_kernel();  // -fast-path bpf: both sockets into the kernel's sockhash
 
   Worker& worker_;
   LoopProxy& proxy_;
@@ -99,6 +101,7 @@ class Connection final : public ProxySession {
   TimePoint reset_deadline_{};
   int reset_fd_ = -1;
   uint64_t bytes_received_[2] = {0, 0};
+  int kernel_directions_ = 0;  // directions the kernel redirects now
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late resolver answers
 };
 

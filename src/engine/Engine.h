@@ -20,8 +20,11 @@ namespace faultline {
 class Worker;
 class Resolver;
 
+class KernelRedirect;
+
 struct EngineSettings {
   int workers = 0;                  // 0: one per core
+  KernelRedirect* kernel_redirect = nullptr;  // -fast-path bpf; owned by the caller, outlives the engine
   Nanos connect_timeout = std::chrono::seconds(10);
   uint64_t seed = 0;
   const TimeSource* time = &system_time();
@@ -36,6 +39,7 @@ class Engine {
 
   int worker_count() const { return static_cast<int>(workers_.size()); }
   uint64_t seed() const { return settings_.seed; }
+  bool kernel_path() const { return settings_.kernel_redirect != nullptr; }
   const TimeSource& time() const { return *settings_.time; }
 
   // Starts serving `listen_fd` (already listening) for the proxy `runtime`.

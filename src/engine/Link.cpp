@@ -21,10 +21,19 @@ constexpr int kPumpBudget = 32;
 
 }  // namespace
 
-Link::Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination)
-    : connection_(connection), direction_(direction), source_(source), destination_(destination), chain_(*this) {}
+// A verdict that read the old control entry just before a switch finishes
+// counting within microseconds; the flush check waits at least this long.
+constexpr auto kKernelSettle = std::chrono::milliseconds(1);
 
-Link::~Link() { release_resources(); }
+Link::Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination)
+    : connection_(connection), direction_(direction), source_(source), destination_(destination), chain_(*this) {
+  flush_timer_.set_callback([this] { request_pump(); });
+}
+
+Link::~Link() {
+  if (kernel_) connection_.loop().timers().cancel(flush_timer_);
+  release_resources();
+}
 
 EventLoop& Link::loop() { return connection_.loop(); }
 TimePoint Link::now() const { return connection_.loop().now(); }
@@ -35,7 +44,77 @@ SharedToxicState& Link::shared_state() { return connection_.shared_state(); }
 void Link::apply_toxics(const ToxicChainConfig& toxics) {
   if (toxics.empty() && !chain_.has_stages()) return;  // a new connection of a proxy without toxics
   chain_.apply(toxics);
+  if (armed_ && chain_.has_active_stage()) disarm_kernel();
   request_pump();
+}
+
+void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie) {
+  kernel_ = &kernel;
+  source_cookie_ = source_cookie;
+  destination_cookie_ = destination_cookie;
+  copy_only_ = true;  // a socket in a sockhash cannot be spliced
+}
+
+void Link::leave_kernel() {
+  if (!kernel_) return;
+  loop().timers().cancel(flush_timer_);
+  count_kernel_bytes();
+  kernel_->leave(source_cookie_);
+  kernel_ = nullptr;
+  if (armed_) connection_.kernel_direction(false);
+  armed_ = false;
+}
+
+void Link::maybe_arm_kernel() {
+  if (!kernel_ || source_ended_ || source_.readable || !out_.empty() || chain_.has_active_stage() || chain_.held_bytes() > 0)
+    return;
+  if (armed_ && !read_since_arm_) return;
+  if (kernel_used_ && !armed_ && !kernel_flushed()) return;
+  // Passed bytes (P) first, then what the socket received, then what was
+  // redirected: if everything received was read by us or redirected, no
+  // passed byte waits unread, and the program may redirect once it has
+  // passed exactly P. A byte passed after P was read keeps it passing
+  // until we have read it and come back here.
+  const KernelRedirect::Counts before = kernel_->counts(source_cookie_);
+  SocketTotals source{};
+  if (!socket_totals(source_.fd, source)) return;
+  const KernelRedirect::Counts after = kernel_->counts(source_cookie_);
+  if (source.received != read_ + after.redirected) return;
+  if (!kernel_->control(source_cookie_, destination_cookie_, true, before.passed)) return;
+  if (!armed_) connection_.kernel_direction(true);
+  armed_ = true;
+  kernel_used_ = true;
+  read_since_arm_ = false;
+}
+
+void Link::disarm_kernel() {
+  kernel_->control(source_cookie_, destination_cookie_, false, 0);
+  armed_ = false;
+  disarmed_at_ = loop().now();
+  connection_.kernel_direction(false);
+}
+
+bool Link::kernel_flushed() {
+  if (!kernel_used_) return true;
+  const KernelRedirect::Counts counts = kernel_->counts(source_cookie_);
+  SocketTotals destination{};
+  const bool settled = loop().now() - disarmed_at_ >= kKernelSettle;
+  if (settled && (!socket_totals(destination_.fd, destination) || destination.written >= written_ + counts.redirected)) {
+    kernel_used_ = false;
+    count_kernel_bytes();
+    return true;
+  }
+  if (!flush_timer_.armed()) loop().timers().arm(flush_timer_, loop().now() + kKernelSettle);
+  return false;
+}
+
+void Link::count_kernel_bytes() {
+  const uint64_t redirected = kernel_->counts(source_cookie_).redirected;
+  if (redirected <= kernel_counted_) return;
+  const auto moved = static_cast<size_t>(redirected - kernel_counted_);
+  kernel_counted_ = redirected;
+  connection_.count_received(direction_, moved);
+  connection_.count_sent(direction_, moved);
 }
 
 void Link::request_pump() {
@@ -66,7 +145,8 @@ void Link::pump() {
   bool progress = true;
   while (progress && budget > 0 && !connection_.closed()) {
     progress = false;
-    if (destination_.writable && !destination_shut_) {
+    const bool has_output = pipe_bytes_ > 0 || !out_.empty();
+    if (destination_.writable && !destination_shut_ && has_output && (!kernel_used_ || armed_ || kernel_flushed())) {
       Step s = pipe_bytes_ > 0 ? splice_out() : (!out_.empty() ? write_out() : Step::Blocked);
       if (s == Step::Closed) break;
       if (s == Step::Progress) progress = true, --budget;
@@ -79,6 +159,7 @@ void Link::pump() {
     finish_if_done();
   }
   pumping_ = false;
+  if (kernel_ && !connection_.closed()) maybe_arm_kernel();
   if (budget == 0 && !connection_.closed()) request_pump();
 }
 
@@ -137,12 +218,15 @@ Link::Step Link::read_in() {
   BufferRef buffer = connection_.buffers().take();
   const ssize_t n = ::read(source_.fd, buffer.data(), Buffer::kSize);
   if (n > 0) {
+    read_ += static_cast<size_t>(n);
+    read_since_arm_ = true;
     connection_.count_received(direction_, static_cast<size_t>(n));
     chain_.push(Chunk{std::move(buffer), 0, static_cast<size_t>(n), loop().now()});
     return Step::Progress;
   }
   if (n == 0) {
     source_ended_ = true;
+    if (armed_) disarm_kernel();  // its last bytes may still be on their way: finish_if_done waits for them
     return Step::Progress;
   }
   if (errno == EAGAIN) {
@@ -161,6 +245,7 @@ Link::Step Link::write_out() {
   const ssize_t n = ::send(destination_.fd, head.data(), head.length, MSG_NOSIGNAL);
   if (n > 0) {
     const auto written = static_cast<size_t>(n);
+    written_ += written;
     out_bytes_ -= written;
     connection_.count_sent(direction_, written);
     if (written == head.length) {
@@ -192,6 +277,7 @@ void Link::finish_if_done() {
     if (connection_.closed()) return;
   }
   if (!output_empty()) return;
+  if (eof_left_chain_ && !destination_shut_ && kernel_used_ && !kernel_flushed()) return;  // the kernel's bytes go first
   if (reset_when_written_) {
     connection_.reset_once_delivered(destination_.fd);
     return;

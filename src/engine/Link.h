@@ -5,11 +5,19 @@
 // into pooled buffers and run through the toxic chain. The two paths switch
 // at chunk boundaries without losing or reordering a byte: whatever sits in
 // the pipe is always older than what sits in the output queue.
+//
+// With -fast-path bpf the connection's sockets are in the kernel's sockhash
+// (engine/KernelRedirect.h) and splice is not possible: a direction with no
+// active toxic is handed to the kernel ("armed") once user space holds none
+// of its bytes, and taken back when a toxic arrives or the source ends; no
+// byte is written to the destination until the kernel's redirected bytes
+// are all in the destination socket.
 #include <sys/types.h>
 
 #include <cstdint>
 
 #include "engine/ChunkQueue.h"
+#include "engine/KernelRedirect.h"
 #include "engine/EventLoop.h"
 #include "engine/PipePool.h"
 #include "model/Direction.h"
@@ -38,6 +46,10 @@ class Link final : public ToxicContext, public Continuable {
   void resume() override { pump(); }
   bool finished() const { return destination_shut_; }
   void release_resources();  // on close: pipes and buffers go back
+  // The connection joined the kernel's sockhash (-fast-path bpf).
+  void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie);
+  void leave_kernel();  // on close, before the sockets are: counts what the kernel moved
+  bool in_kernel() const { return armed_; }
 
   // Bytes written straight to the destination, after what is queued (a
   // toxic on the other direction replying), and a FIN after them.
@@ -80,6 +92,10 @@ class Link final : public ToxicContext, public Continuable {
   Step write_failed(ssize_t result);
   void finish_if_done();
   void fail(int err);
+  void maybe_arm_kernel();    // hand the direction to the kernel if user space holds none of its bytes
+  void disarm_kernel();       // take it back: the program passes everything from now on
+  bool kernel_flushed();      // every byte the kernel redirected is in the destination socket
+  void count_kernel_bytes();  // what the kernel moved, into the proxy's byte counters
 
   Connection& connection_;
   Direction direction_;
@@ -103,6 +119,18 @@ class Link final : public ToxicContext, public Continuable {
   bool close_when_written_ = false;
   bool reset_when_written_ = false;
   bool pumping_ = false;
+
+  // -fast-path bpf (see the top of this file).
+  KernelRedirect* kernel_ = nullptr;
+  uint64_t source_cookie_ = 0, destination_cookie_ = 0;
+  bool armed_ = false;          // the program redirects this direction's bytes
+  bool kernel_used_ = false;    // it may have, since the last time its bytes were known to be out
+  bool read_since_arm_ = false;
+  TimePoint disarmed_at_{};
+  uint64_t read_ = 0;           // bytes user space read from the source
+  uint64_t written_ = 0;        // bytes user space wrote to the destination
+  uint64_t kernel_counted_ = 0; // redirected bytes already in the proxy's counters
+  Timer flush_timer_;
 };
 
 }  // namespace faultline

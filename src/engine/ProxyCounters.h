@@ -20,6 +20,7 @@ struct ProxyCounters {
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<uint64_t> connections_closed{0};
   std::atomic<int64_t> connections_active{0};
+  std::atomic<int64_t> connections_in_kernel{0};  // -fast-path bpf: a direction of theirs is redirected by the kernel now
   std::atomic<uint64_t> upstream_connect_failures{0};
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> upstream_connect_nanos{0};  // total time spent connecting, for the mean

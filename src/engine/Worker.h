@@ -43,6 +43,7 @@ class Worker {
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
   Resolver& resolver() { return resolver_; }
+  KernelRedirect* kernel() const { return settings_.kernel_redirect; }  // null: splice only
   Nanos connect_timeout() const;
 
   // Loop thread only.

@@ -154,6 +154,10 @@ void render_proxy_families(const Registry& registry, std::string& out) {
             [&](const auto& p) { return total(p, [](const ProxyCounters& r) { return r.connections_accepted.load(std::memory_order_relaxed); }); });
   per_proxy("faultline_proxy_connections_active", "gauge", "Client connections open now.",
             [&](const auto& p) { return p.counters->connections_active.load(std::memory_order_relaxed); });
+  if (!proxies.empty() && proxies.front().kernel_path)
+    per_proxy("faultline_proxy_connections_in_kernel", "gauge",
+              "Connections with a direction the kernel redirects now (-fast-path bpf); the rest use splice or toxics.",
+              [&](const auto& p) { return p.counters->connections_in_kernel.load(std::memory_order_relaxed); });
   per_proxy("faultline_proxy_connections_closed_total", "counter", "Client connections closed since the proxy was created.",
             [&](const auto& p) { return total(p, [](const ProxyCounters& r) { return r.connections_closed.load(std::memory_order_relaxed); }); });
   per_proxy("faultline_proxy_enabled", "gauge", "1 while the proxy listens, 0 while it is disabled.",

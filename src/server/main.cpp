@@ -20,6 +20,7 @@
 #include "control/Registry.h"
 #include "demo/DemoUpstreams.h"
 #include "engine/Engine.h"
+#include "engine/KernelRedirect.h"
 #include "log/Log.h"
 #include "schedule/Scheduler.h"
 #include "events/EventJournal.h"
@@ -63,6 +64,7 @@ struct ServerOptions {
   bool check_config = false;
   ApiSecuritySettings security;
   std::string state_file;
+  std::string fast_path;  // -fast-path, else $FAULTLINE_FAST_PATH, else splice
 };
 
 int fail(const std::string& message, int code = 1) {
@@ -112,6 +114,9 @@ int run(int argc, char** argv) {
   flags.add_string("api-tls-client-ca", &o.security.tls_client_ca, "require API clients to show a certificate this PEM authority signed (mutual TLS)");
   flags.add_string("state-file", &o.state_file, "keep proxies, toxics and schedules in this file across restarts (written on every change, read at start-up after -config)");
   flags.add_bool("no-ui", &o.no_ui, "do not serve the web UI at /ui");
+  flags.add_string("fast-path", &o.fast_path,
+                   "how bytes of a direction without toxics move: splice (default), bpf (redirected in the kernel by a sockmap "
+                   "program; needs CAP_BPF and CAP_NET_ADMIN) or auto (bpf when allowed, else splice) (default: $FAULTLINE_FAST_PATH)");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
   flags.add_bool("quiet", &o.quiet, "log errors only");
@@ -130,6 +135,12 @@ int run(int argc, char** argv) {
   if (o.log_format != "text" && o.log_format != "json")
     return fail(fmt::format("invalid value \"{}\" for flag -log-format: use text or json", o.log_format), 2);
   if (o.workers < 0 || o.workers > 256) return fail(fmt::format("invalid value {} for flag -workers: use 0 to 256", o.workers), 2);
+  if (o.fast_path.empty()) {
+    const char* env = std::getenv("FAULTLINE_FAST_PATH");
+    o.fast_path = env && *env ? env : "splice";
+  }
+  if (o.fast_path != "splice" && o.fast_path != "bpf" && o.fast_path != "auto")
+    return fail(fmt::format("invalid value \"{}\" for flag -fast-path (or FAULTLINE_FAST_PATH): use splice, bpf or auto", o.fast_path), 2);
   if (o.body_limit <= 0) return fail(fmt::format("invalid value {} for flag -api-body-limit: must be positive", o.body_limit), 2);
   if (o.header_limit < 1024 || o.header_limit > 16 * 1024 * 1024)
     return fail(fmt::format("invalid value {} for flag -api-header-limit: use 1024 to 16777216 bytes", o.header_limit), 2);
@@ -170,7 +181,17 @@ int run(int argc, char** argv) {
     return 0;
   }
 
+  // The in-kernel fast path, when asked for and allowed; declared before the
+  // engine, which uses it until it stops.
+  std::unique_ptr<KernelRedirect> kernel_redirect;
+  std::string fast_path_note = o.fast_path == "splice" ? "-fast-path splice" : "";
+  if (o.fast_path != "splice") {
+    kernel_redirect = KernelRedirect::open(fast_path_note);
+    if (!kernel_redirect && o.fast_path == "bpf") return fail("-fast-path bpf is not available: " + fast_path_note);
+    if (kernel_redirect) fast_path_note = "sockmap stream verdict redirect";
+  }
   EngineSettings settings;
+  settings.kernel_redirect = kernel_redirect.get();
   settings.workers = static_cast<int>(o.workers);
   settings.connect_timeout = o.connect_timeout;
   settings.seed = static_cast<uint64_t>(o.seed);
@@ -243,6 +264,7 @@ int run(int argc, char** argv) {
     j["warnings"] = api_options.warnings;
     j["state_file"] = o.state_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.state_file);
     j["workers"] = engine.worker_count();
+    j["fast_path"] = engine.kernel_path() ? "bpf" : "splice";
     j["proxies"] = registry.proxy_count();
     return j.dump() + "\n";
   };
@@ -323,6 +345,7 @@ int run(int argc, char** argv) {
   log::info("server started", {{"version", FAULTLINE_VERSION}, {"api", api_addresses}, {"config", o.config},
                                {"proxies", registry.proxy_count()}, {"workers", engine.worker_count()},
                                {"seed", o.seed}});
+  log::info("fast path", {{"path", engine.kernel_path() ? "bpf" : "splice"}, {"why", fast_path_note}});
   // The signal handler runs on the API thread. The drain waits up to the
   // grace period, so it runs on a thread of its own: the API thread goes back
   // to its loop at once and closes the API's listening sockets there.

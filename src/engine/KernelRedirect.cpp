@@ -1,0 +1,150 @@
+#include "engine/KernelRedirect.h"
+
+#include <linux/sockios.h>
+#include <linux/tcp.h>  // struct tcp_info with the byte totals (glibc's may lack them)
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <span>
+
+#include "api/EmbeddedFiles.h"
+
+#if FAULTLINE_HAVE_BPF
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#endif
+
+namespace faultline {
+
+#if FAULTLINE_HAVE_BPF
+namespace bpf {
+std::span<const EmbeddedFile> files();  // the compiled program (cmake/EmbedFiles.cmake)
+}
+
+namespace {
+
+// Must match the program's structs.
+struct Control {
+  uint64_t peer;
+  uint64_t delivered;
+  uint32_t redirect;
+  uint32_t unused;
+};
+
+uint64_t cookie_of(int fd) {
+  uint64_t cookie = 0;
+  socklen_t length = sizeof cookie;
+  if (::getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &length) != 0) return 0;
+  return cookie;
+}
+
+int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
+
+}  // namespace
+
+std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
+  libbpf_set_print(silent_libbpf);
+  const auto program = bpf::files()[0].bytes();
+  std::unique_ptr<KernelRedirect> k(new KernelRedirect);
+  k->object_ = bpf_object__open_mem(program.data(), program.size(), nullptr);
+  if (!k->object_) {
+    why_not = std::string("cannot open the BPF program: ") + std::strerror(errno);
+    return nullptr;
+  }
+  if (const int rc = bpf_object__load(k->object_); rc != 0) {
+    why_not = std::string("the kernel refused the BPF program (needs CAP_BPF and CAP_NET_ADMIN, or root): ") + std::strerror(-rc);
+    return nullptr;
+  }
+  k->sockets_ = bpf_object__find_map_fd_by_name(k->object_, "sockets");
+  k->controls_ = bpf_object__find_map_fd_by_name(k->object_, "controls");
+  k->counters_ = bpf_object__find_map_fd_by_name(k->object_, "counters");
+  bpf_program* verdict = bpf_object__find_program_by_name(k->object_, "redirect_or_pass");
+  k->program_ = verdict ? bpf_program__fd(verdict) : -1;
+  if (k->sockets_ < 0 || k->controls_ < 0 || k->counters_ < 0 || k->program_ < 0) {
+    why_not = "the BPF program lacks its maps";
+    return nullptr;
+  }
+  if (bpf_prog_attach(k->program_, k->sockets_, BPF_SK_SKB_STREAM_VERDICT, 0) != 0) {
+    why_not = std::string("cannot attach the stream verdict program to the sockhash: ") + std::strerror(errno);
+    return nullptr;
+  }
+  return k;
+}
+
+KernelRedirect::~KernelRedirect() {
+  if (program_ >= 0 && sockets_ >= 0) bpf_prog_detach2(program_, sockets_, BPF_SK_SKB_STREAM_VERDICT);
+  if (object_) bpf_object__close(object_);
+}
+
+bool KernelRedirect::join(int a, int b, uint64_t& cookie_a, uint64_t& cookie_b) {
+  cookie_a = cookie_of(a);
+  cookie_b = cookie_of(b);
+  if (cookie_a == 0 || cookie_b == 0) return false;
+  const Counts zero{};
+  // Control and counters first: the program passes a socket it has no entries for.
+  if (!control(cookie_a, cookie_b, false, 0) || !control(cookie_b, cookie_a, false, 0) ||
+      bpf_map_update_elem(counters_, &cookie_a, &zero, BPF_ANY) != 0 ||
+      bpf_map_update_elem(counters_, &cookie_b, &zero, BPF_ANY) != 0) {
+    leave(cookie_a);
+    leave(cookie_b);
+    return false;
+  }
+  uint64_t fd_a = static_cast<uint64_t>(a), fd_b = static_cast<uint64_t>(b);
+  if (bpf_map_update_elem(sockets_, &cookie_a, &fd_a, BPF_NOEXIST) != 0) {
+    leave(cookie_a);
+    leave(cookie_b);
+    return false;
+  }
+  if (bpf_map_update_elem(sockets_, &cookie_b, &fd_b, BPF_NOEXIST) != 0) {
+    bpf_map_delete_elem(sockets_, &cookie_a);
+    leave(cookie_a);
+    leave(cookie_b);
+    return false;
+  }
+  return true;
+}
+
+void KernelRedirect::leave(uint64_t cookie) {
+  bpf_map_delete_elem(controls_, &cookie);
+  bpf_map_delete_elem(counters_, &cookie);
+}
+
+bool KernelRedirect::control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered) {
+  const Control c{peer, delivered, redirect ? 1u : 0u, 0};
+  return bpf_map_update_elem(controls_, &cookie, &c, BPF_ANY) == 0;
+}
+
+KernelRedirect::Counts KernelRedirect::counts(uint64_t cookie) const {
+  Counts c;
+  if (bpf_map_lookup_elem(counters_, &cookie, &c) != 0) return {};
+  return c;
+}
+
+#else  // built without clang or libbpf
+
+std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
+  why_not = "this build has no BPF support (clang and libbpf-dev were missing when it was built)";
+  return nullptr;
+}
+KernelRedirect::~KernelRedirect() = default;
+bool KernelRedirect::join(int, int, uint64_t&, uint64_t&) { return false; }
+void KernelRedirect::leave(uint64_t) {}
+bool KernelRedirect::control(uint64_t, uint64_t, bool, uint64_t) { return false; }
+KernelRedirect::Counts KernelRedirect::counts(uint64_t) const { return {}; }
+
+#endif
+
+bool socket_totals(int fd, SocketTotals& out) {
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return false;
+  int queued = 0;  // written, not yet acknowledged
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0) return false;
+  out.received = info.tcpi_bytes_received;
+  out.written = info.tcpi_bytes_acked + static_cast<uint64_t>(queued);
+  return true;
+}
+
+}  // namespace faultline

@@ -1,0 +1,55 @@
+#pragma once
+// The in-kernel fast path (-fast-path bpf): the BPF program of
+// engine/bpf/kernel_redirect.bpf.c, attached to a sockhash, and its maps.
+// A connection joins with both of its sockets; from then on each direction
+// is either redirected by the kernel or passed to the proxy's reader, as
+// its Link decides (engine/Link.cpp: arm_kernel, disarm_kernel).
+//
+// One per server, shared by every worker: map updates are system calls and
+// safe from any thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+struct bpf_object;
+
+namespace faultline {
+
+class KernelRedirect {
+ public:
+  // Loads the program and attaches it; nullptr and a reason in `why_not`
+  // when the build, the kernel or the privileges do not allow it.
+  static std::unique_ptr<KernelRedirect> open(std::string& why_not);
+  ~KernelRedirect();
+  KernelRedirect(const KernelRedirect&) = delete;
+  KernelRedirect& operator=(const KernelRedirect&) = delete;
+
+  struct Counts {
+    uint64_t passed = 0;      // bytes the program gave to the proxy's reader
+    uint64_t redirected = 0;  // bytes it sent straight to the peer socket
+  };
+  // Puts both sockets of a connection in the map, each passing everything
+  // to begin with. False (and nothing left behind) if the kernel refuses.
+  bool join(int a, int b, uint64_t& cookie_a, uint64_t& cookie_b);
+  // Forgets a socket's entries (its sockhash entry goes when it is closed).
+  void leave(uint64_t cookie);
+  // Redirect the socket's bytes to `peer` once the proxy has delivered
+  // `delivered` passed bytes (redirect), or pass them all (!redirect).
+  bool control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered);
+  Counts counts(uint64_t cookie) const;
+
+ private:
+  KernelRedirect() = default;
+  bpf_object* object_ = nullptr;
+  int sockets_ = -1, controls_ = -1, counters_ = -1, program_ = -1;
+};
+
+// What the kernel says of one TCP socket: the bytes it received in order,
+// and the bytes written to it so far (acknowledged plus still queued).
+struct SocketTotals {
+  uint64_t received = 0;
+  uint64_t written = 0;
+};
+bool socket_totals(int fd, SocketTotals& out);
+
+}  // namespace faultline

@@ -1,0 +1,185 @@
+// -fast-path bpf: a direction without toxics is redirected by the kernel
+// (a sockhash and a stream verdict program) and handed back to user space
+// when a toxic arrives, with every byte in order. These tests need the
+// privileges to load BPF programs (root, or CAP_BPF and CAP_NET_ADMIN); where
+// the server says it cannot have the fast path, they are skipped with its
+// reason. The whole suite also runs on this path (scripts/test.sh sets
+// FAULTLINE_FAST_PATH=bpf for a second pass).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "ServerProcess.h"
+#include "Sockets.h"
+#include "Upstreams.h"
+
+namespace faultline::test {
+namespace {
+
+using nlohmann::json;
+
+// Why this machine cannot run the fast path, or "" when it can.
+std::string unavailable() {
+  static const std::string why = [] {
+    ServerOptions o;
+    o.args = {"-fast-path", "bpf"};
+    o.wait_ready = false;
+    ServerProcess probe(o);
+    if (probe.wait_exit(1500) >= 0) return probe.output().empty() ? std::string("the server exited") : probe.output();
+    probe.stop(SIGTERM);
+    return std::string();
+  }();
+  return why;
+}
+
+std::unique_ptr<ServerProcess> kernel_server() {
+  ServerOptions o;
+  o.args = {"-fast-path", "bpf"};
+  return std::make_unique<ServerProcess>(o);
+}
+
+int64_t stat_of(const ServerProcess& server, const std::string& proxy, const std::string& key) {
+  const json stats = json::parse(server.api().get("/faultline/stats").body);
+  return stats.at(proxy).at(key).get<int64_t>();
+}
+
+bool wait_for(const std::function<bool()>& done, int timeout_ms = 3000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+TEST(KernelPath, BytesMoveInTheKernelAndAreCounted) {
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TestUpstream echo;
+  auto server = kernel_server();
+  EXPECT_EQ(json::parse(server->api().get("/faultline/server").body).at("fast_path"), "bpf");
+  const int port = server->create_proxy("echo", echo.port());
+  Socket client(connect_tcp(port));
+  ASSERT_TRUE(client.valid());
+  client.send("hello");
+  ASSERT_EQ(recv_exact(client.fd(), 5).data, "hello");
+  EXPECT_TRUE(wait_for([&] { return stat_of(*server, "echo", "connections_in_kernel") == 1; }))
+      << "the idle connection is handed to the kernel";
+  const std::string big = random_bytes(4 << 20, 7);
+  std::thread writer([&] { client.send(big); });
+  const ReadResult back = recv_exact(client.fd(), big.size(), std::chrono::seconds(20));
+  writer.join();
+  EXPECT_TRUE(back.data == big) << "4 MiB echoed through the kernel, " << back.data.size() << " bytes back";
+  shutdown_write(client.fd());
+  EXPECT_EQ(wait_for_end(client.fd()), ReadEnd::Eof);
+  EXPECT_TRUE(wait_for([&] { return stat_of(*server, "echo", "connections") == 0; }));
+  EXPECT_EQ(stat_of(*server, "echo", "connections_in_kernel"), 0);
+  EXPECT_EQ(stat_of(*server, "echo", "bytes_upstream"), static_cast<int64_t>(big.size() + 5))
+      << "what the kernel moved is in the byte counters";
+  EXPECT_EQ(stat_of(*server, "echo", "bytes_downstream"), static_cast<int64_t>(big.size() + 5));
+}
+
+TEST(KernelPath, ToxicsComingAndGoingMidStreamLoseAndReorderNothing) {
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TestUpstream echo;
+  auto server = kernel_server();
+  auto api = server->api();
+  const int port = server->create_proxy("flip", echo.port());
+  Socket client(connect_tcp(port));
+  ASSERT_TRUE(client.valid());
+  // 100 MB through the echo, both directions switching between the kernel
+  // and the toxic path 200 times while the bytes flow.
+  constexpr size_t kTotal = 100u << 20;
+  const std::string block = random_bytes(1 << 20, 11);
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (size_t sent = 0; sent < kTotal; sent += block.size()) client.send(block);
+    writing = false;
+  });
+  std::atomic<size_t> received{0};
+  std::atomic<bool> intact{true};
+  std::thread reader([&] {
+    std::string buffer(1 << 16, '\0');
+    size_t at = 0;
+    while (at < kTotal) {
+      const ssize_t n = ::recv(client.fd(), buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n; ++i)
+        if (buffer[static_cast<size_t>(i)] != block[(at + static_cast<size_t>(i)) % block.size()]) intact = false;
+      at += static_cast<size_t>(n);
+      received = at;
+    }
+  });
+  int switches = 0;
+  for (int i = 0; i < 100 && received < kTotal; ++i) {
+    const char* stream = i % 2 ? "downstream" : "upstream";
+    const std::string body = std::string(R"({"name":"t","type":"latency","stream":")") + stream + R"(","attributes":{"latency":0}})";
+    if (api.post("/proxies/flip/toxics", body).status == 200) ++switches;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (api.del("/proxies/flip/toxics/t").status == 204) ++switches;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  writer.join();
+  reader.join();
+  EXPECT_EQ(received.load(), kTotal);
+  EXPECT_TRUE(intact.load()) << "every byte came back in order";
+  EXPECT_GE(switches, 100) << "the stream switched paths while it flowed";
+}
+
+TEST(KernelPath, HalfCloseAndResetAreForwardedAsOnSplice) {
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  // The upstream reads to the end, then answers with how much it got.
+  TestUpstream counter([](int fd) {
+    std::string all;
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) all.append(buf, static_cast<size_t>(n));
+    send_all(fd, std::to_string(all.size()));
+  });
+  auto server = kernel_server();
+  const int port = server->create_proxy("half", counter.port());
+  Socket client(connect_tcp(port));
+  client.send("x");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // in the kernel by now
+  const std::string data = random_bytes(1 << 20, 3);
+  client.send(data);
+  shutdown_write(client.fd());
+  const ReadResult answer = recv_all(client.fd());
+  EXPECT_EQ(answer.data, std::to_string(data.size() + 1)) << "the FIN came after every byte, and the answer came back";
+  EXPECT_EQ(answer.end, ReadEnd::Eof);
+
+  TestUpstream resetter([](int fd) {
+    char buf[16];
+    (void)::recv(fd, buf, sizeof buf, 0);
+    const linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  });
+  const int reset_port = server->create_proxy("reset", resetter.port());
+  Socket other(connect_tcp(reset_port));
+  other.send("go");
+  EXPECT_EQ(wait_for_end(other.fd()), ReadEnd::Reset);
+}
+
+TEST(KernelPath, AnUpstreamThatSpeaksFirstIsHeardFirst) {
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TestUpstream greeter(TestUpstream::greet("220 ready\r\n"));
+  auto server = kernel_server();
+  const int port = server->create_proxy("smtp", greeter.port());
+  Socket client(connect_tcp(port));
+  EXPECT_EQ(recv_exact(client.fd(), 11).data, "220 ready\r\n");
+  client.send("HELO x\r\n");
+  EXPECT_EQ(recv_exact(client.fd(), 8).data, "HELO x\r\n");
+}
+
+TEST(KernelPath, BpfWhereItIsNotAllowedIsAClearError) {
+  const RunResult r = run_server_to_exit({"-fast-path", "turbo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("invalid value \"turbo\" for flag -fast-path"), std::string::npos) << r.output;
+  if (!unavailable().empty()) {
+    EXPECT_NE(unavailable().find("-fast-path bpf is not available"), std::string::npos) << unavailable();
+  }
+}
+
+}  // namespace
+}  // namespace faultline::test
