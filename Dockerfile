@@ -27,7 +27,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAULTLINE_
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libyaml-cpp0.7 libspdlog1.10 libfmt9 libre2-9 libssl3 libbpf1 ca-certificates curl \
+ && apt-get install -y --no-install-recommends libyaml-cpp0.7 libspdlog1.10 libfmt9 libre2-9 libssl3 libbpf1 libelf1 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin faultline
 COPY --from=build /out/ /

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test: unit and integration tests on the
-# optimised build, the compatibility test with a real Toxiproxy client, the
+# optimised build (again with -fast-path bpf where the machine allows it), the compatibility test with a real Toxiproxy client, the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, the
 # concurrency tests under ThreadSanitizer, every fuzz target for a bounded
 # time (FUZZ_SECONDS, default 20 each) and a churn soak under ASan
@@ -57,6 +57,27 @@ run_suite() {
 }
 
 run_suite ci
+
+# The whole suite again with the in-kernel fast path (-fast-path bpf), where
+# this machine allows it (root, or CAP_BPF and CAP_NET_ADMIN).
+echo "== tests again on the in-kernel fast path (FAULTLINE_FAST_PATH=bpf) $(at)"
+bpf_probe=$(mktemp)
+build/ci/src/faultline-server -port 0 -fast-path bpf >"$bpf_probe" 2>&1 &
+bpf_pid=$!
+sleep 1
+if kill -0 "$bpf_pid" 2>/dev/null; then
+  kill "$bpf_pid"; wait "$bpf_pid" 2>/dev/null
+  bpf_log=$(mktemp)
+  FAULTLINE_FAST_PATH=bpf ctest --preset ci -j "$jobs" -LE timing --output-on-failure >"$bpf_log" 2>&1; grep -E "tests passed" "$bpf_log"; count_ctest "$bpf_log"
+  grep -q "100% tests passed" "$bpf_log" || { status=1; show_failures "$bpf_log"; }
+  FAULTLINE_FAST_PATH=bpf ctest --preset ci -L timing --output-on-failure >"$bpf_log" 2>&1; grep -E "tests passed" "$bpf_log"; count_ctest "$bpf_log"
+  grep -q "100% tests passed" "$bpf_log" || { status=1; show_failures "$bpf_log"; }
+  rm -f "$bpf_log"
+else
+  wait "$bpf_pid" 2>/dev/null
+  echo "not available here, so not run: $(tail -1 "$bpf_probe")"
+fi
+rm -f "$bpf_probe"
 
 echo "== compatibility (toxiproxy-node-client) $(at)"
 compat_log=$(mktemp)

@@ -716,6 +716,7 @@ std::vector<std::shared_ptr<ProxyRuntime>> Registry::runtimes() const {
 }
 
 std::vector<ProxyMetricsView> Registry::metrics_views() const {
+  engine_.count_kernel_bytes();  // before the lock: it waits for the loops
   std::lock_guard lock(mutex_);
   std::vector<ProxyMetricsView> out;
   out.reserve(proxies_.size());

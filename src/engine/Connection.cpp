@@ -213,6 +213,11 @@ void Connection::join_kernel() {
   down_.join_kernel(*worker_.kernel(), upstream_cookie, client_cookie);
 }
 
+void Connection::count_kernel_bytes() {
+  up_.count_kernel_bytes();
+  down_.count_kernel_bytes();
+}
+
 void Connection::kernel_direction(bool armed) {
   const int before = kernel_directions_;
   kernel_directions_ += armed ? 1 : -1;

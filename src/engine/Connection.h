@@ -27,6 +27,7 @@ class Connection final : public ProxySession {
   void start() override;  // resolves the upstream and connects to it
   void close(CloseKind kind);
   void close_gracefully() override { close(CloseKind::Graceful); }
+  void count_kernel_bytes() override;
   bool closed() const { return state_ == State::Closed; }
   void apply_toxics(Direction direction, const ToxicChainConfig& toxics) override;
 

@@ -74,6 +74,11 @@ ChangeTicket Engine::cut_connections(uint64_t id) {
   return on_every_worker([id](Worker& w) { w.cut_connections(id); });
 }
 
+void Engine::count_kernel_bytes() {
+  if (!kernel_path() || stopped_) return;
+  on_every_worker([](Worker& w) { w.count_kernel_bytes(); }).wait();
+}
+
 void Engine::run_on_worker(size_t index, std::function<void()> fn) {
   if (index < workers_.size()) workers_[index]->loop().post(std::move(fn));
 }

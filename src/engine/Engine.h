@@ -24,10 +24,10 @@ class KernelRedirect;
 
 struct EngineSettings {
   int workers = 0;                  // 0: one per core
-  KernelRedirect* kernel_redirect = nullptr;  // -fast-path bpf; owned by the caller, outlives the engine
   Nanos connect_timeout = std::chrono::seconds(10);
   uint64_t seed = 0;
   const TimeSource* time = &system_time();
+  KernelRedirect* kernel_redirect = nullptr;  // -fast-path bpf; owned by the caller, outlives the engine
 };
 
 class Engine {
@@ -56,6 +56,10 @@ class Engine {
   ChangeTicket set_toxics(uint64_t id, ToxicSnapshotPtr toxics);
   // Closes every open connection of the proxy (FIN); new clients are still accepted.
   ChangeTicket cut_connections(uint64_t id);
+  // -fast-path bpf: brings the byte counters up to date with what the kernel
+  // moved (read from its map on demand, so idle connections cost nothing).
+  // Waits for every loop; no-op without the fast path.
+  void count_kernel_bytes();
   void stop();  // closes everything and joins the threads
 
   // Runs `fn` on worker `index`'s loop thread (tests, and tools that must act from a loop).

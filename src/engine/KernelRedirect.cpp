@@ -1,6 +1,7 @@
 #include "engine/KernelRedirect.h"
 
 #include <linux/sockios.h>
+#include <netinet/in.h>  // IPPROTO_TCP
 #include <linux/tcp.h>  // struct tcp_info with the byte totals (glibc's may lack them)
 #include <sys/ioctl.h>
 #include <sys/socket.h>

@@ -109,6 +109,7 @@ bool Link::kernel_flushed() {
 }
 
 void Link::count_kernel_bytes() {
+  if (!kernel_) return;
   const uint64_t redirected = kernel_->counts(source_cookie_).redirected;
   if (redirected <= kernel_counted_) return;
   const auto moved = static_cast<size_t>(redirected - kernel_counted_);

@@ -50,6 +50,7 @@ class Link final : public ToxicContext, public Continuable {
   void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie);
   void leave_kernel();  // on close, before the sockets are: counts what the kernel moved
   bool in_kernel() const { return armed_; }
+  void count_kernel_bytes();  // what the kernel moved so far, into the proxy's byte counters
 
   // Bytes written straight to the destination, after what is queued (a
   // toxic on the other direction replying), and a FIN after them.
@@ -95,7 +96,6 @@ class Link final : public ToxicContext, public Continuable {
   void maybe_arm_kernel();    // hand the direction to the kernel if user space holds none of its bytes
   void disarm_kernel();       // take it back: the program passes everything from now on
   bool kernel_flushed();      // every byte the kernel redirected is in the destination socket
-  void count_kernel_bytes();  // what the kernel moved, into the proxy's byte counters
 
   Connection& connection_;
   Direction direction_;

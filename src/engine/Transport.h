@@ -23,6 +23,7 @@ class ProxySession : public Disposable {
   virtual void start() = 0;
   virtual void apply_toxics(Direction direction, const ToxicChainConfig& toxics) = 0;
   virtual void close_gracefully() = 0;  // ends the session now (FIN, not RST)
+  virtual void count_kernel_bytes() {}  // -fast-path bpf: what the kernel moved, into the byte counters
 
   // Intrusive list of the proxy's sessions on this loop.
   ProxySession* prev = nullptr;

@@ -39,6 +39,8 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+KernelRedirect* Worker::kernel() const { return settings_.kernel_redirect; }
+
 Nanos Worker::connect_timeout() const { return settings_.connect_timeout; }
 
 void Worker::add_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics) {
@@ -74,6 +76,12 @@ void Worker::remove_proxy(uint64_t id) {
   holder->proxy = std::move(it->second);
   proxies_.erase(it);
   loop_.dispose(std::move(holder));
+}
+
+void Worker::count_kernel_bytes() {
+  if (!kernel()) return;
+  for (auto& [id, proxy] : proxies_)
+    for (ProxySession* c = proxy->sessions; c; c = c->next) c->count_kernel_bytes();
 }
 
 void Worker::cut_connections(uint64_t id) {

@@ -17,6 +17,7 @@
 namespace faultline {
 
 class Resolver;
+class KernelRedirect;
 
 // A running proxy as one worker sees it: its listener, its sessions and its toxics.
 struct LoopProxy {
@@ -43,7 +44,7 @@ class Worker {
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
   Resolver& resolver() { return resolver_; }
-  KernelRedirect* kernel() const { return settings_.kernel_redirect; }  // null: splice only
+  KernelRedirect* kernel() const;  // -fast-path bpf; null: splice only
   Nanos connect_timeout() const;
 
   // Loop thread only.
@@ -52,6 +53,7 @@ class Worker {
   int stop_accepting(uint64_t id);       // returns the listening socket it stopped watching, or -1
   void set_toxics(uint64_t id, ToxicSnapshotPtr toxics);  // older versions than the current one are ignored
   void cut_connections(uint64_t id);  // closes the proxy's open connections; it goes on accepting
+  void count_kernel_bytes();          // every connection's bytes the kernel moved, into the counters
   void session_opened(LoopProxy& proxy, ProxySession* session);  // takes ownership and starts it
   void session_closed(LoopProxy& proxy, ProxySession* session);  // destroyed at the end of this loop round
   Nanos descriptor_retry_delay() const;

@@ -111,7 +111,7 @@ def check_dockerfile(server):
     # Every shared library the server needs comes from a package the runtime stage installs (or the base has).
     runtime = text.split("AS runtime", 1)[1]
     installed = set(re.findall(r"\b(lib[a-z0-9.+-]+)\b", runtime.split("rm -rf", 1)[0]))
-    base = {"libc6", "libgcc-s1", "libstdc++6"}
+    base = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}  # in every Debian image (Priority: required)
     libs = re.findall(r"=> (\S+)", subprocess.run(["ldd", server], capture_output=True, text=True).stdout)
     for lib in libs:
         owner = subprocess.run(["dpkg", "-S", os.path.realpath(lib)], capture_output=True, text=True).stdout.split(":")[0]

@@ -121,6 +121,7 @@ TEST(Forwarding, TenMegabytesRoundTripThroughAnEchoOnSeveralConnections) {
   std::vector<std::thread> clients;
   std::vector<char> intact(kConnections, false);  // not vector<bool>: its bits share words, and each thread writes one
   std::vector<ReadEnd> ends(kConnections);
+  std::vector<size_t> received(kConnections), first_difference(kConnections);
   for (int i = 0; i < kConnections; ++i) {
     clients.emplace_back([&, i] {
       const std::string payload = random_bytes(kBigPayload, 200 + i);
@@ -132,12 +133,17 @@ TEST(Forwarding, TenMegabytesRoundTripThroughAnEchoOnSeveralConnections) {
         r = recv_all(client.fd(), 60s);
       }
       intact[i] = r.data.size() == payload.size() && r.data == payload;
+      size_t same = 0;
+      while (same < r.data.size() && same < payload.size() && r.data[same] == payload[same]) ++same;
+      received[i] = r.data.size();
+      first_difference[i] = same;
       ends[i] = r.end;
     });
   }
   for (auto& t : clients) t.join();
   for (int i = 0; i < kConnections; ++i) {
-    EXPECT_TRUE(intact[i]) << "connection " << i << " echoed different bytes";
+    EXPECT_TRUE(intact[i]) << "connection " << i << " echoed different bytes: " << received[i] << " of " << kBigPayload
+                           << " came back, the first " << first_difference[i] << " right";
     EXPECT_EQ(ends[i], ReadEnd::Eof) << "connection " << i << ": " << to_string(ends[i]);
   }
 }

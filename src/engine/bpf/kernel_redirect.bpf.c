@@ -51,6 +51,13 @@ int redirect_or_pass(struct __sk_buff *skb) {
   struct control *c = bpf_map_lookup_elem(&controls, &cookie);
   struct counts *n = bpf_map_lookup_elem(&counters, &cookie);
   if (!c || !n) return SK_PASS;
+  // An empty buffer carries the peer's FIN, which the socket has already
+  // taken note of (a read returns 0 once the bytes before it are read); the
+  // proxy forwards the end of the stream itself. The buffer must not go on:
+  // redirected, or passed while the socket's kernel queue is busy, the
+  // kernel's sender takes its empty send for a broken pipe, marks the
+  // socket with EPIPE and drops everything queued behind it.
+  if (skb->len == 0) return SK_DROP;
   // One socket's verdicts run one at a time, in order: plain reads are exact.
   if (c->redirect && n->passed == c->delivered) {
     __sync_fetch_and_add(&n->redirected, skb->len);
