@@ -24,6 +24,10 @@ namespace {
 // blocked, since an always-on EPOLLOUT wakes the loop on every ACK.
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 constexpr uint32_t kReadWriteEvents = kReadEvents | EPOLLOUT;
+// -fast-path bpf: a connection joins the kernel's map once it has lived this
+// long. Joining and leaving cost about a dozen system calls, more than a
+// short request-response connection would save; those stay on splice.
+constexpr auto kKernelJoinAfter = std::chrono::milliseconds(200);
 
 void set_no_delay(int fd) {
   const int on = 1;
@@ -190,7 +194,16 @@ void Connection::on_connected() {
   upstream_.readable = true;
   client_.writable = true;  // a fresh socket has room; EAGAIN will say otherwise
   loop().watch(client_.fd, kReadEvents, &client_watch_);
-  if (worker_.kernel()) join_kernel();
+  if (worker_.kernel()) {
+    kernel_join_timer_.set_callback([this] {
+      if (state_ != State::Open) return;
+      // Only between reads: a buffer half read by us before the socket
+      // joins would reach the program whole and be delivered twice.
+      if (up_.drained() && down_.drained()) return join_kernel();
+      loop().timers().arm(kernel_join_timer_, loop().now() + kKernelJoinAfter / 4);
+    });
+    loop().timers().arm(kernel_join_timer_, loop().now() + kKernelJoinAfter);
+  }
   // The fields cost system calls: build them only when they will be written.
   if (log::enabled(log::Level::Debug))
     log::debug("connection opened", {{"proxy", proxy_.runtime->name},
@@ -211,6 +224,8 @@ void Connection::join_kernel() {
   }
   up_.join_kernel(*worker_.kernel(), client_cookie, upstream_cookie);
   down_.join_kernel(*worker_.kernel(), upstream_cookie, client_cookie);
+  up_.pump();  // each hands its direction to the kernel as soon as it holds no bytes
+  down_.pump();
 }
 
 void Connection::count_kernel_bytes() {
@@ -360,6 +375,7 @@ void Connection::close(CloseKind kind) {
   loop().timers().cancel(descriptor_retry_timer_);
   loop().timers().cancel(dial_timer_);
   loop().timers().cancel(reset_timer_);
+  loop().timers().cancel(kernel_join_timer_);
   alive_.reset();
   up_.leave_kernel();  // before the sockets close: what the kernel moved is counted
   down_.leave_kernel();

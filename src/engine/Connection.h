@@ -99,6 +99,7 @@ class Connection final : public ProxySession {
   Timer descriptor_retry_timer_;
   Timer dial_timer_;  // a toxic delays the upstream connect
   Timer reset_timer_;  // reset_once_delivered polls the send queue
+  Timer kernel_join_timer_;  // -fast-path bpf: joins once the connection has proved long-lived
   TimePoint reset_deadline_{};
   int reset_fd_ = -1;
   uint64_t bytes_received_[2] = {0, 0};

@@ -52,7 +52,7 @@ void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t 
   kernel_ = &kernel;
   source_cookie_ = source_cookie;
   destination_cookie_ = destination_cookie;
-  copy_only_ = true;  // a socket in a sockhash cannot be spliced
+  copy_only_ = true;  // a socket in a sockhash cannot be spliced from (bytes already in the pipe still go out)
 }
 
 void Link::leave_kernel() {
@@ -66,7 +66,8 @@ void Link::leave_kernel() {
 }
 
 void Link::maybe_arm_kernel() {
-  if (!kernel_ || source_ended_ || source_.readable || !out_.empty() || chain_.has_active_stage() || chain_.held_bytes() > 0)
+  if (!kernel_ || source_ended_ || source_.readable || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() ||
+      chain_.held_bytes() > 0)
     return;
   if (armed_ && !read_since_arm_) return;
   if (kernel_used_ && !armed_ && !kernel_flushed()) return;
@@ -180,6 +181,7 @@ Link::Step Link::splice_in() {
   const ssize_t n = ::splice(source_.fd, nullptr, pipe_.write_end, nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     pipe_bytes_ += static_cast<size_t>(n);
+    read_ += static_cast<size_t>(n);
     connection_.count_received(direction_, static_cast<size_t>(n));
     return Step::Progress;
   }
@@ -208,6 +210,7 @@ Link::Step Link::splice_out() {
                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     pipe_bytes_ -= static_cast<size_t>(n);
+    written_ += static_cast<size_t>(n);
     pipe_maybe_full_ = false;
     connection_.count_sent(direction_, static_cast<size_t>(n));
     return Step::Progress;

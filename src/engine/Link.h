@@ -50,6 +50,8 @@ class Link final : public ToxicContext, public Continuable {
   void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie);
   void leave_kernel();  // on close, before the sockets are: counts what the kernel moved
   bool in_kernel() const { return armed_; }
+  // Its source was read until it had nothing more and no bytes wait in the pipe.
+  bool drained() const { return !source_.readable && pipe_bytes_ == 0; }
   void count_kernel_bytes();  // what the kernel moved so far, into the proxy's byte counters
 
   // Bytes written straight to the destination, after what is queued (a

@@ -89,6 +89,7 @@ TEST(KernelPath, ToxicsComingAndGoingMidStreamLoseAndReorderNothing) {
   const int port = server->create_proxy("flip", echo.port());
   Socket client(connect_tcp(port));
   ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(wait_for([&] { return stat_of(*server, "flip", "connections_in_kernel") == 1; }, 10000)) << "the connection joined the kernel";
   // 100 MB through the echo, both directions switching between the kernel
   // and the toxic path 200 times while the bytes flow.
   constexpr size_t kTotal = 100u << 20;
@@ -141,7 +142,7 @@ TEST(KernelPath, HalfCloseAndResetAreForwardedAsOnSplice) {
   const int port = server->create_proxy("half", counter.port());
   Socket client(connect_tcp(port));
   client.send("x");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // in the kernel by now
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // joined (after 200 ms) and in the kernel by now
   const std::string data = random_bytes(1 << 20, 3);
   client.send(data);
   shutdown_write(client.fd());
