@@ -5,8 +5,10 @@
 #include <linux/tcp.h>  // struct tcp_info with the byte totals (glibc's may lack them)
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <span>
 
@@ -43,9 +45,27 @@ uint64_t cookie_of(int fd) {
 
 int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
 
+// The sockmap's TCP end-of-stream handling was reworked in 6.5; the path is
+// tested on later kernels only (6.18 here), so older ones use splice.
+constexpr int kOldestKernel[2] = {6, 6};
+
+bool kernel_is_recent_enough(std::string& release) {
+  utsname u{};
+  if (::uname(&u) != 0) return false;
+  release = u.release;
+  int major = 0, minor = 0;
+  if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > kOldestKernel[0] || (major == kOldestKernel[0] && minor >= kOldestKernel[1]);
+}
+
 }  // namespace
 
 std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
+  std::string release;
+  if (!kernel_is_recent_enough(release)) {
+    why_not = "kernel " + release + " is older than 6.6, whose sockmap end-of-stream handling the fast path relies on";
+    return nullptr;
+  }
   libbpf_set_print(silent_libbpf);
   const auto program = bpf::files()[0].bytes();
   std::unique_ptr<KernelRedirect> k(new KernelRedirect);
