@@ -192,9 +192,16 @@ TEST(FaultlineStats, LiveFiguresPerProxy) {
   Socket c(connect_tcp(port));
   c.send("12345");
   ASSERT_EQ(recv_exact(c.fd(), 5).data, "12345");
-  const auto r = server.api().get("/faultline/stats");
-  ASSERT_EQ(r.status, 200);
-  const auto stats = nlohmann::json::parse(r.body)["s"];
+  // The proxy counts a write just after making it, so the echo can reach
+  // the client a moment before the count does: read until it is there.
+  nlohmann::json stats;
+  for (int i = 0; i < 200; ++i) {
+    const auto r = server.api().get("/faultline/stats");
+    ASSERT_EQ(r.status, 200);
+    stats = nlohmann::json::parse(r.body)["s"];
+    if (stats["bytes_downstream"] == 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(stats["enabled"], true);
   EXPECT_EQ(stats["connections"], 1);
   EXPECT_EQ(stats["connections_accepted"], 1);
