@@ -1,5 +1,7 @@
 // Operator shortcuts: down/up, latency, timeout, reset-peer, bandwidth,
 // clear, status; re-running one updates instead of failing on 409.
+#include <thread>
+
 #include "CliFixture.h"
 #include "Sockets.h"
 
