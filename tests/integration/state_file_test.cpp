@@ -5,20 +5,20 @@
 // loaded.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "ServerProcess.h"
+#include "api_test_helpers.h"
 #include "Sockets.h"
 #include "Upstreams.h"
 
@@ -136,20 +136,6 @@ TEST_F(StateFile, AFileThatIsNotWholeOrWasAlteredIsRefusedAndNothingLoads) {
   EXPECT_EQ(state_of(*server).size(), 2u) << "the whole file loads";
 }
 
-// Another program's listening socket on 127.0.0.1:port, or -1.
-int listen_on(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool echoes_through(int port) {
   Socket client(connect_tcp(port));
   if (!client.valid()) return false;
@@ -167,8 +153,8 @@ TEST_F(StateFile, AProxyWhosePortIsTakenMeanwhileComesBackDisabledAndTheRestRuns
     server->stop(SIGKILL);
   }
   // Another program listens on the port while the server is down.
-  const int squatter = listen_on(taken_port);
-  ASSERT_GE(squatter, 0);
+  std::optional<api::PortHolder> squatter(std::in_place, taken_port);
+  ASSERT_TRUE(squatter->ok());
   auto server = start();
   const auto proxies = nlohmann::json::parse(server->api().get("/proxies").body);
   EXPECT_FALSE(proxies["taken"]["enabled"].get<bool>()) << proxies.dump();
@@ -177,7 +163,7 @@ TEST_F(StateFile, AProxyWhosePortIsTakenMeanwhileComesBackDisabledAndTheRestRuns
   EXPECT_TRUE(echoes_through(std::stoi(proxies["free"]["listen"].get<std::string>().substr(10))));
   EXPECT_NE(server->output().find("proxy restored disabled"), std::string::npos) << server->output();
   // Once the address is free, enabling the proxy binds it again.
-  ::close(squatter);
+  squatter.reset();
   EXPECT_EQ(server->api().post("/proxies/taken", R"({"enabled":true})").status, 200);
   EXPECT_TRUE(echoes_through(taken_port));
 }
