@@ -28,6 +28,8 @@ constexpr uint32_t kReadWriteEvents = kReadEvents | EPOLLOUT;
 // long. Joining and leaving cost about a dozen system calls, more than a
 // short request-response connection would save; those stay on splice.
 constexpr auto kKernelJoinAfter = std::chrono::milliseconds(200);
+constexpr auto kKernelJoinRetry = std::chrono::milliseconds(50);
+constexpr uint64_t kKernelQuietBytes = 256 << 10;  // moved since the last look: about 5 MB/s
 
 void set_no_delay(int fd) {
   const int on = 1;
@@ -195,13 +197,7 @@ void Connection::on_connected() {
   client_.writable = true;  // a fresh socket has room; EAGAIN will say otherwise
   loop().watch(client_.fd, kReadEvents, &client_watch_);
   if (worker_.kernel()) {
-    kernel_join_timer_.set_callback([this] {
-      if (state_ != State::Open) return;
-      // Only between reads: a buffer half read by us before the socket
-      // joins would reach the program whole and be delivered twice.
-      if (up_.drained() && down_.drained()) return join_kernel();
-      loop().timers().arm(kernel_join_timer_, loop().now() + kKernelJoinAfter / 4);
-    });
+    kernel_join_timer_.set_callback([this] { maybe_join_kernel(); });
     loop().timers().arm(kernel_join_timer_, loop().now() + kKernelJoinAfter);
   }
   // The fields cost system calls: build them only when they will be written.
@@ -213,17 +209,33 @@ void Connection::on_connected() {
   down_.pump();
 }
 
+void Connection::maybe_join_kernel() {
+  if (state_ != State::Open) return;
+  // A stream that keeps the proxy busy stays on splice: it gains little in
+  // the kernel (the kernel's worker threads do the same work), and once its
+  // receiver falls behind, the hand-back to user space and the way into the
+  // kernel again both need a quiet moment such a stream rarely gives.
+  // Only between reads: a buffer half read by us before the socket joins
+  // would reach the program whole and be delivered twice.
+  const uint64_t moved = up_.bytes_read() + down_.bytes_read();
+  const bool quiet = moved - moved_at_join_check_ <= kKernelQuietBytes;
+  moved_at_join_check_ = moved;
+  if (quiet && up_.drained() && down_.drained()) return join_kernel();
+  loop().timers().arm(kernel_join_timer_, loop().now() + kKernelJoinRetry);
+}
+
 void Connection::join_kernel() {
   uint64_t client_cookie = 0, upstream_cookie = 0;
-  if (!worker_.kernel()->join(client_.fd, upstream_.fd, client_cookie, upstream_cookie)) {
+  const KernelRedirect::Start up = up_.kernel_start(), down = down_.kernel_start();
+  if (!worker_.kernel()->join(client_.fd, upstream_.fd, up, down, client_cookie, upstream_cookie)) {
     // The map is full or the kernel refused: this connection splices.
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))
       log::warn("a connection could not join the kernel's fast path; it uses splice", {{"proxy", proxy_.runtime->name}});
     return;
   }
-  up_.join_kernel(*worker_.kernel(), client_cookie, upstream_cookie);
-  down_.join_kernel(*worker_.kernel(), upstream_cookie, client_cookie);
+  up_.join_kernel(*worker_.kernel(), client_cookie, upstream_cookie, up.redirect);
+  down_.join_kernel(*worker_.kernel(), upstream_cookie, client_cookie, down.redirect);
   up_.pump();  // each hands its direction to the kernel as soon as it holds no bytes
   down_.pump();
 }

@@ -76,6 +76,7 @@ class Connection final : public ProxySession {
   void on_connect_result(int error);
   void on_connected();
   void fail_upstream(const std::string& reason);
+  void maybe_join_kernel();  // -fast-path bpf: when the connection is quiet enough
   void join_kernel();  // -fast-path bpf: both sockets into the kernel's sockhash
 
   Worker& worker_;
@@ -100,6 +101,7 @@ class Connection final : public ProxySession {
   Timer dial_timer_;  // a toxic delays the upstream connect
   Timer reset_timer_;  // reset_once_delivered polls the send queue
   Timer kernel_join_timer_;  // -fast-path bpf: joins once the connection has proved long-lived
+  uint64_t moved_at_join_check_ = 0;
   TimePoint reset_deadline_{};
   int reset_fd_ = -1;
   uint64_t bytes_received_[2] = {0, 0};

@@ -32,9 +32,15 @@ namespace {
 struct Control {
   uint64_t peer;
   uint64_t delivered;
+  uint64_t written;
   uint32_t redirect;
-  uint32_t unused;
+  uint32_t backlog_limit;
 };
+
+// Redirected bytes that may wait in the kernel for room in a peer socket
+// whose reader is slow (beyond that, the program passes and TCP's window
+// holds the sender back): about one full socket buffer.
+constexpr uint32_t kBacklogLimit = 4u << 20;
 
 uint64_t cookie_of(int fd) {
   uint64_t cookie = 0;
@@ -99,13 +105,15 @@ KernelRedirect::~KernelRedirect() {
   if (object_) bpf_object__close(object_);
 }
 
-bool KernelRedirect::join(int a, int b, uint64_t& cookie_a, uint64_t& cookie_b) {
+bool KernelRedirect::join(int a, int b, const Start& start_a, const Start& start_b, uint64_t& cookie_a,
+                          uint64_t& cookie_b) {
   cookie_a = cookie_of(a);
   cookie_b = cookie_of(b);
   if (cookie_a == 0 || cookie_b == 0) return false;
   const Counts zero{};
   // Control and counters first: the program passes a socket it has no entries for.
-  if (!control(cookie_a, cookie_b, false, 0) || !control(cookie_b, cookie_a, false, 0) ||
+  if (!control(cookie_a, cookie_b, start_a.redirect, 0, start_a.written) ||
+      !control(cookie_b, cookie_a, start_b.redirect, 0, start_b.written) ||
       bpf_map_update_elem(counters_, &cookie_a, &zero, BPF_ANY) != 0 ||
       bpf_map_update_elem(counters_, &cookie_b, &zero, BPF_ANY) != 0) {
     leave(cookie_a);
@@ -132,8 +140,8 @@ void KernelRedirect::leave(uint64_t cookie) {
   bpf_map_delete_elem(counters_, &cookie);
 }
 
-bool KernelRedirect::control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered) {
-  const Control c{peer, delivered, redirect ? 1u : 0u, 0};
+bool KernelRedirect::control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered, uint64_t written) {
+  const Control c{peer, delivered, written, redirect ? 1u : 0u, kBacklogLimit};
   return bpf_map_update_elem(controls_, &cookie, &c, BPF_ANY) == 0;
 }
 
@@ -150,21 +158,21 @@ std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
   return nullptr;
 }
 KernelRedirect::~KernelRedirect() = default;
-bool KernelRedirect::join(int, int, uint64_t&, uint64_t&) { return false; }
+bool KernelRedirect::join(int, int, const Start&, const Start&, uint64_t&, uint64_t&) { return false; }
 void KernelRedirect::leave(uint64_t) {}
-bool KernelRedirect::control(uint64_t, uint64_t, bool, uint64_t) { return false; }
+bool KernelRedirect::control(uint64_t, uint64_t, bool, uint64_t, uint64_t) { return false; }
 KernelRedirect::Counts KernelRedirect::counts(uint64_t) const { return {}; }
 
 #endif
 
-bool socket_totals(int fd, SocketTotals& out) {
+bool socket_totals(int fd, bool connected_by_us, SocketTotals& out) {
   tcp_info info{};
   socklen_t length = sizeof info;
   if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return false;
   int queued = 0;  // written, not yet acknowledged
   if (::ioctl(fd, SIOCOUTQ, &queued) != 0) return false;
   out.received = info.tcpi_bytes_received;
-  out.written = info.tcpi_bytes_acked + static_cast<uint64_t>(queued);
+  out.written = info.tcpi_bytes_acked + static_cast<uint64_t>(queued) - syn_acknowledged(connected_by_us, info.tcpi_bytes_acked);
   return true;
 }
 

@@ -28,14 +28,21 @@ class KernelRedirect {
     uint64_t passed = 0;      // bytes the program gave to the proxy's reader
     uint64_t redirected = 0;  // bytes it sent straight to the peer socket
   };
-  // Puts both sockets of a connection in the map, each passing everything
-  // to begin with. False (and nothing left behind) if the kernel refuses.
-  bool join(int a, int b, uint64_t& cookie_a, uint64_t& cookie_b);
+  // How a socket's bytes are treated from its first buffer in the map.
+  struct Start {
+    bool redirect = false;  // straight to the peer (the proxy holds none of this direction's bytes)
+    uint64_t written = 0;   // what the proxy has written to the peer, as `control` counts it
+  };
+  // Puts both sockets of a connection in the map. False (and nothing left
+  // behind) if the kernel refuses.
+  bool join(int a, int b, const Start& start_a, const Start& start_b, uint64_t& cookie_a, uint64_t& cookie_b);
   // Forgets a socket's entries (its sockhash entry goes when it is closed).
   void leave(uint64_t cookie);
   // Redirect the socket's bytes to `peer` once the proxy has delivered
   // `delivered` passed bytes (redirect), or pass them all (!redirect).
-  bool control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered);
+  // `written`: what the proxy itself has written to `peer`, counted as the
+  // kernel counts it (see syn_acknowledged).
+  bool control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered, uint64_t written);
   Counts counts(uint64_t cookie) const;
 
  private:
@@ -50,6 +57,12 @@ struct SocketTotals {
   uint64_t received = 0;
   uint64_t written = 0;
 };
-bool socket_totals(int fd, SocketTotals& out);
+bool socket_totals(int fd, bool connected_by_us, SocketTotals& out);
+
+// The kernel's count of acknowledged bytes includes the SYN on a socket
+// that connected (not on an accepted one): 1 to take off there.
+inline uint64_t syn_acknowledged(bool connected_by_us, uint64_t bytes_acked) {
+  return connected_by_us && bytes_acked > 0 ? 1 : 0;
+}
 
 }  // namespace faultline

@@ -48,11 +48,25 @@ void Link::apply_toxics(const ToxicChainConfig& toxics) {
   request_pump();
 }
 
-void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie) {
+KernelRedirect::Start Link::kernel_start() const {
+  // Joining happens only between reads (drained()): if we also hold none
+  // of the bytes we read, the very first buffer can go to the kernel. A
+  // busy stream would rarely give us the quiet moment arming needs later.
+  const bool holds_nothing = out_.empty() && chain_.held_bytes() == 0 && !chain_.has_active_stage();
+  return {drained() && holds_nothing && !source_ended_, written_as_kernel_counts()};
+}
+
+void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie, bool redirecting) {
   kernel_ = &kernel;
   source_cookie_ = source_cookie;
   destination_cookie_ = destination_cookie;
   copy_only_ = true;  // a socket in a sockhash cannot be spliced from (bytes already in the pipe still go out)
+  if (!redirecting) return;
+  armed_ = true;
+  kernel_used_ = true;
+  read_since_arm_ = false;
+  redirected_at_arm_ = 0;
+  connection_.kernel_direction(true);
 }
 
 void Link::leave_kernel() {
@@ -66,22 +80,28 @@ void Link::leave_kernel() {
 }
 
 void Link::maybe_arm_kernel() {
-  if (!kernel_ || source_ended_ || source_.readable || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() ||
-      chain_.held_bytes() > 0)
+  // Bytes still unread in the socket do not stop us (see below), so a
+  // stream that never pauses is handed over too.
+  if (!kernel_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() || chain_.held_bytes() > 0)
     return;
   if (armed_ && !read_since_arm_) return;
   if (kernel_used_ && !armed_ && !kernel_flushed()) return;
-  // Passed bytes (P) first, then what the socket received, then what was
-  // redirected: if everything received was read by us or redirected, no
-  // passed byte waits unread, and the program may redirect once it has
-  // passed exactly P. A byte passed after P was read keeps it passing
-  // until we have read it and come back here.
-  const KernelRedirect::Counts before = kernel_->counts(source_cookie_);
+  // Everything we read has been written on. Tell the program how many of
+  // the bytes it passed that covers (`delivered`); it redirects a buffer
+  // only while it has passed exactly that many, i.e. when no passed byte is
+  // still unread or unwritten. The program's counts are read before the
+  // socket's total, so bytes that arrive in between can only make our
+  // figure too small (the program keeps passing, and we say it again after
+  // the next read), never too large. A stream that never pauses is handed
+  // over this way too: the first buffer after we caught up goes to the kernel.
+  const KernelRedirect::Counts counts = kernel_->counts(source_cookie_);
   SocketTotals source{};
-  if (!socket_totals(source_.fd, source)) return;
-  const KernelRedirect::Counts after = kernel_->counts(source_cookie_);
-  if (source.received != read_ + after.redirected) return;
-  if (!kernel_->control(source_cookie_, destination_cookie_, true, before.passed)) return;
+  if (!socket_totals(source_.fd, direction_ == Direction::Downstream, source)) return;
+  if (source.received < read_ + counts.redirected) return;
+  const uint64_t unread = source.received - read_ - counts.redirected;  // passed but not read, or not yet judged
+  if (unread > counts.passed) return;
+  if (!kernel_->control(source_cookie_, destination_cookie_, true, counts.passed - unread, written_as_kernel_counts())) return;
+  redirected_at_arm_ = counts.redirected;
   if (!armed_) connection_.kernel_direction(true);
   armed_ = true;
   kernel_used_ = true;
@@ -89,9 +109,21 @@ void Link::maybe_arm_kernel() {
 }
 
 void Link::disarm_kernel() {
-  kernel_->control(source_cookie_, destination_cookie_, false, 0);
+  kernel_->control(source_cookie_, destination_cookie_, false, 0, 0);
   armed_ = false;
   disarmed_at_ = loop().now();
+  connection_.kernel_direction(false);
+}
+
+// Bytes passed while armed are normally the last of those passed before
+// the program caught up. But if it has redirected since we armed, it passed
+// because the peer socket had no room (the program's backlog limit): the
+// redirected bytes are still on their way and ours must wait for them, as
+// after a disarm. The program keeps passing until we arm again.
+void Link::noticed_pass_while_armed() {
+  if (kernel_->counts(source_cookie_).redirected == redirected_at_arm_) return;
+  armed_ = false;
+  disarmed_at_ = loop().now() - kKernelSettle;  // no verdict can still read an old control: nothing changed it
   connection_.kernel_direction(false);
 }
 
@@ -100,7 +132,7 @@ bool Link::kernel_flushed() {
   const KernelRedirect::Counts counts = kernel_->counts(source_cookie_);
   SocketTotals destination{};
   const bool settled = loop().now() - disarmed_at_ >= kKernelSettle;
-  if (settled && (!socket_totals(destination_.fd, destination) || destination.written >= written_ + counts.redirected)) {
+  if (settled && (!socket_totals(destination_.fd, destination_connected_by_us(), destination) || destination.written >= written_ + counts.redirected)) {
     kernel_used_ = false;
     count_kernel_bytes();
     return true;
@@ -224,6 +256,7 @@ Link::Step Link::read_in() {
   if (n > 0) {
     read_ += static_cast<size_t>(n);
     read_since_arm_ = true;
+    if (armed_) noticed_pass_while_armed();
     connection_.count_received(direction_, static_cast<size_t>(n));
     chain_.push(Chunk{std::move(buffer), 0, static_cast<size_t>(n), loop().now()});
     return Step::Progress;

@@ -47,11 +47,13 @@ class Link final : public ToxicContext, public Continuable {
   bool finished() const { return destination_shut_; }
   void release_resources();  // on close: pipes and buffers go back
   // The connection joined the kernel's sockhash (-fast-path bpf).
-  void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie);
+  KernelRedirect::Start kernel_start() const;  // how this direction may begin in the kernel
+  void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie, bool redirecting);
   void leave_kernel();  // on close, before the sockets are: counts what the kernel moved
   bool in_kernel() const { return armed_; }
   // Its source was read until it had nothing more and no bytes wait in the pipe.
   bool drained() const { return !source_.readable && pipe_bytes_ == 0; }
+  uint64_t bytes_read() const { return read_; }
   void count_kernel_bytes();  // what the kernel moved so far, into the proxy's byte counters
 
   // Bytes written straight to the destination, after what is queued (a
@@ -98,6 +100,9 @@ class Link final : public ToxicContext, public Continuable {
   void maybe_arm_kernel();    // hand the direction to the kernel if user space holds none of its bytes
   void disarm_kernel();       // take it back: the program passes everything from now on
   bool kernel_flushed();      // every byte the kernel redirected is in the destination socket
+  void noticed_pass_while_armed();
+  bool destination_connected_by_us() const { return direction_ == Direction::Upstream; }
+  uint64_t written_as_kernel_counts() const { return written_ + syn_acknowledged(destination_connected_by_us(), 1); }
 
   Connection& connection_;
   Direction direction_;
@@ -128,6 +133,7 @@ class Link final : public ToxicContext, public Continuable {
   bool armed_ = false;          // the program redirects this direction's bytes
   bool kernel_used_ = false;    // it may have, since the last time its bytes were known to be out
   bool read_since_arm_ = false;
+  uint64_t redirected_at_arm_ = 0;  // the program's count when we last armed
   TimePoint disarmed_at_{};
   uint64_t read_ = 0;           // bytes user space read from the source
   uint64_t written_ = 0;        // bytes user space wrote to the destination

@@ -21,10 +21,11 @@ struct {
 
 // Written by the proxy only.
 struct control {
-  __u64 peer;       // the cookie of the socket this one's bytes go to
-  __u64 delivered;  // the proxy has written on every passed byte up to this count
-  __u32 redirect;   // 1: redirect when caught up; 0: pass everything
-  __u32 unused;
+  __u64 peer;           // the cookie of the socket this one's bytes go to
+  __u64 delivered;      // the proxy has written on every passed byte up to this count
+  __u64 written;        // bytes the proxy itself had written to the peer socket then
+  __u32 redirect;       // 1: redirect when caught up; 0: pass everything
+  __u32 backlog_limit;  // most redirected bytes that may wait for room in the peer socket
 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -45,6 +46,34 @@ struct {
   __type(value, struct counts);
 } counters SEC(".maps");
 
+// The few fields of the kernel's TCP socket read here; libbpf finds their
+// offsets in the running kernel's BTF when it loads the program (CO-RE).
+struct tcp_sock___faultline {
+  __u32 write_seq;
+  __u32 snd_una;
+  __u64 bytes_acked;
+} __attribute__((preserve_access_index));
+
+// A redirected buffer waits in the kernel until the peer socket has room:
+// nothing stops the sender meanwhile (the verdict has consumed the bytes,
+// so TCP's window stays open). The program therefore redirects only while
+// fewer than `backlog_limit` redirected bytes wait; beyond that it passes,
+// the proxy reads, and the proxy's bounded queue and TCP's window hold the
+// sender back as on the splice path.
+static __always_inline int peer_has_room(struct control *c, struct counts *n, __u32 len) {
+  struct bpf_sock *peer = bpf_map_lookup_elem(&sockets, &c->peer);
+  if (!peer) return 0;
+  struct tcp_sock___faultline *tp = (void *)bpf_skc_to_tcp_sock(peer);
+  int room = 0;
+  if (tp) {
+    __u64 in_socket = tp->bytes_acked + (__u32)(tp->write_seq - tp->snd_una);
+    __u64 sent = c->written + n->redirected;
+    room = sent <= in_socket || sent - in_socket + len <= c->backlog_limit;
+  }
+  bpf_sk_release(peer);
+  return room;
+}
+
 SEC("sk_skb/stream_verdict")
 int redirect_or_pass(struct __sk_buff *skb) {
   __u64 cookie = bpf_get_socket_cookie(skb);
@@ -59,7 +88,7 @@ int redirect_or_pass(struct __sk_buff *skb) {
   // socket with EPIPE and drops everything queued behind it.
   if (skb->len == 0) return SK_DROP;
   // One socket's verdicts run one at a time, in order: plain reads are exact.
-  if (c->redirect && n->passed == c->delivered) {
+  if (c->redirect && n->passed == c->delivered && peer_has_room(c, n, skb->len)) {
     __sync_fetch_and_add(&n->redirected, skb->len);
     return bpf_sk_redirect_hash(skb, &sockets, &c->peer, 0);
   }
