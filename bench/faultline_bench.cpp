@@ -40,6 +40,8 @@ struct Options {
   std::string server;  // path of faultline-server
   std::string server_args;
   std::string label = "faultline";
+  std::string second_args;  // the same server again with other flags (e.g. the other fast path)
+  std::string second_label = "second";
   std::string peer;  // command with {host} {port}
   std::string peer_label = "peer";
   int reps = 3;
@@ -54,6 +56,7 @@ struct Options {
 void usage() {
   std::puts(
       "usage: faultline-bench --server PATH [--server-args 'ARGS'] [--label NAME]\n"
+      "                       [--also-args 'ARGS' [--also-label NAME]]\n"
       "                       [--peer 'CMD with {host} {port}'] [--peer-label NAME]\n"
       "                       [--reps N] [--quick] [--duration S] [--scale-conns N]\n"
       "                       [--no-iperf] [--json OUT] [--workdir DIR]");
@@ -73,6 +76,8 @@ bool parse_options(int argc, char** argv, Options& o) {
     if (a == "--server") o.server = value();
     else if (a == "--server-args") o.server_args = value();
     else if (a == "--label") o.label = value();
+    else if (a == "--also-args") o.second_args = value();
+    else if (a == "--also-label") o.second_label = value();
     else if (a == "--peer") o.peer = value();
     else if (a == "--peer-label") o.peer_label = value();
     else if (a == "--reps") o.reps = std::max(1, std::atoi(value().c_str())), reps_set = true;
@@ -438,7 +443,8 @@ int main(int argc, char** argv) {
       {"scale", up.echo_port(), ""},
   };
 
-  // Targets: direct first, then the candidate, then the peer.
+  // Targets: direct first, then the candidate, the same server with other
+  // flags if asked, then the peer.
   std::vector<std::unique_ptr<Target>> targets;
   {
     auto d = std::make_unique<Target>();
@@ -452,6 +458,14 @@ int main(int argc, char** argv) {
     c->server.command = "'" + o.server + "' -host {host} -port {port}" + (o.server_args.empty() ? "" : " " + o.server_args);
     c->server.log_path = o.workdir + "/" + o.label + ".log";
     targets.push_back(std::move(c));
+    if (!o.second_args.empty()) {
+      auto s2 = std::make_unique<Target>();
+      s2->label = o.second_label;
+      s2->server.label = o.second_label;
+      s2->server.command = "'" + o.server + "' -host {host} -port {port} " + o.second_args;
+      s2->server.log_path = o.workdir + "/" + o.second_label + ".log";
+      targets.push_back(std::move(s2));
+    }
     if (!o.peer.empty()) {
       auto p = std::make_unique<Target>();
       p->label = o.peer_label;
@@ -462,7 +476,8 @@ int main(int argc, char** argv) {
     }
   }
   Target& cand = *targets[1];
-  Target* peer = targets.size() > 2 ? targets[2].get() : nullptr;
+  Target* second = !o.second_args.empty() ? targets[2].get() : nullptr;
+  Target* peer = !o.peer.empty() ? targets.back().get() : nullptr;
 
   const double dur = o.duration;
   const double bw_warm = o.quick ? 0.5 : 1.0, bw_measure = o.quick ? 1.5 : 3.0;
@@ -480,6 +495,7 @@ int main(int argc, char** argv) {
               o.reps, o.quick ? " (quick)" : "", dur, have_iperf ? "iperf3" : "built-in sender into a sink",
               o.scale_conns, static_cast<unsigned long>(lim.rlim_cur), o.workdir.c_str());
   std::printf("candidate: %s\n", cand.server.command.c_str());
+  if (second) std::printf("also: %s\n", second->server.command.c_str());
   if (peer) std::printf("peer: %s\n", peer->server.command.c_str());
   std::fflush(stdout);
 
@@ -514,6 +530,7 @@ int main(int argc, char** argv) {
   res.define("opens", "time to open + echo them", "s", false);
   res.define("cpu1", "proxy CPU per GB, 1 stream", "CPU-s/GB", false);
   res.define("cpu8", "proxy CPU per GB, 8 streams", "CPU-s/GB", false);
+  res.define("cpupp", "proxy CPU per ping-pong round trip", "us", false);
   res.define("lat50", "latency toxic 50 ms: delay p50", "ms", false);
   res.define("lat99", "latency toxic 50 ms: delay p99", "ms", false);
   res.define("latmax", "latency toxic 50 ms: delay max", "ms", false);
@@ -583,7 +600,9 @@ int main(int argc, char** argv) {
     for (Target* t : order) {
       if (!t->usable) continue;
       settle(*t);
+      const double c0 = t->direct ? 0 : cpu_of(*t);
       const PingPongResult r = ping_pong(t->port["echo"], dur, o.quick ? 300 : 1000);
+      if (!t->direct && !r.rtt_ns.empty()) res.put("cpupp", t->label, rep, (cpu_of(*t) - c0) * 1e6 / static_cast<double>(r.rtt_ns.size()));
       if (!r.error.empty() || r.rtt_ns.empty()) {
         phase_error(*t, "pingpong", rep, r.error);
         continue;
@@ -688,7 +707,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  for (const auto& label : {o.label, o.peer_label}) {
+  for (const auto& label : {o.label, o.second_label, o.peer_label}) {
     for (int rep = 0; rep < o.reps; ++rep) {
       const Row* thr = std::as_const(res).find("thr1");
       const Row* ul = std::as_const(res).find("uplat");
@@ -706,6 +725,10 @@ int main(int argc, char** argv) {
   for (auto& t : targets) labels.push_back(t->label);
   std::vector<std::pair<std::string, std::pair<std::string, std::string>>> ratio_cols;
   ratio_cols.push_back({o.label + "/direct", {o.label, "direct"}});
+  if (second) {
+    ratio_cols.push_back({o.second_label + "/direct", {o.second_label, "direct"}});
+    ratio_cols.push_back({o.second_label + "/" + o.label, {o.second_label, o.label}});
+  }
   if (peer) {
     ratio_cols.push_back({o.peer_label + "/direct", {o.peer_label, "direct"}});
     ratio_cols.push_back({o.label + "/" + o.peer_label, {o.label, o.peer_label}});
@@ -780,26 +803,31 @@ int main(int argc, char** argv) {
     std::printf("JSON written to %s\n", o.json.c_str());
   }
 
-  // One-line summary.
-  const std::string c = o.label, p = o.peer_label;
-  auto vs = [&](const std::string& key) {
-    std::string s = "(" + num(res.ratio(key, c, "direct")) + "x direct";
-    if (peer) s += ", " + num(res.ratio(key, c, p)) + "x " + p;
-    return s + ")";
+  // One-line summary per faultline target.
+  auto summary = [&](const std::string& c) {
+    const std::string p = o.peer_label;
+    auto vs = [&](const std::string& key) {
+      std::string s = "(" + num(res.ratio(key, c, "direct")) + "x direct";
+      if (peer) s += ", " + num(res.ratio(key, c, p)) + "x " + p;
+      return s + ")";
+    };
+    std::string sum = "SUMMARY " + c + ": thr1 " + num(res.med("thr1", c)) + " Gb/s " + vs("thr1") + " | thr8 " +
+                      num(res.med("thr8", c)) + " Gb/s " + vs("thr8") + " | RTT +" + num(res.med("add50", c)) + "/+" +
+                      num(res.med("add99", c)) + "/+" + num(res.med("add999", c)) + " us p50/p99/p99.9";
+    if (peer) sum += " (" + p + " +" + num(res.med("add50", p)) + "/+" + num(res.med("add99", p)) + "/+" + num(res.med("add999", p)) + ")";
+    sum += " | conn/s " + num(res.med("conn", c)) + " " + vs("conn") + " | idle conns ok " + num(res.med("usable", c)) +
+           "/" + std::to_string(o.scale_conns) + ", " + num(res.med("rsskb", c)) + " KB/conn";
+    if (peer) sum += " (" + p + " " + num(res.med("rsskb", p)) + ")";
+    sum += " | CPU " + num(res.med("cpu1", c)) + "/" + num(res.med("cpu8", c)) + " s/GB, " + num(res.med("cpupp", c)) +
+           " us/ping-pong";
+    if (peer) sum += " (" + p + " " + num(res.med("cpu1", p)) + "/" + num(res.med("cpu8", p)) + ", " + num(res.med("cpupp", p)) + ")";
+    sum += " | lat-toxic 50 ms: p50 " + num(res.med("lat50", c)) + " p99 " + num(res.med("lat99", c)) + " max " +
+           num(res.med("latmax", c)) + " ms | bw-toxic " + num(res.med("bw1", c)) + "%/" + num(res.med("bw100", c)) +
+           "% of 1/100 MB/s | down-toxic costs upstream " + num(res.med("uplatr", c)) + "x";
+    if (!phase_errors.empty()) sum += " | " + std::to_string(phase_errors.size()) + " errors";
+    std::printf("%s\n", sum.c_str());
   };
-  std::string sum = "SUMMARY " + c + ": thr1 " + num(res.med("thr1", c)) + " Gb/s " + vs("thr1") + " | thr8 " +
-                    num(res.med("thr8", c)) + " Gb/s " + vs("thr8") + " | RTT +" + num(res.med("add50", c)) + "/+" +
-                    num(res.med("add99", c)) + "/+" + num(res.med("add999", c)) + " us p50/p99/p99.9";
-  if (peer) sum += " (" + p + " +" + num(res.med("add50", p)) + "/+" + num(res.med("add99", p)) + "/+" + num(res.med("add999", p)) + ")";
-  sum += " | conn/s " + num(res.med("conn", c)) + " " + vs("conn") + " | idle conns ok " + num(res.med("usable", c)) +
-         "/" + std::to_string(o.scale_conns) + ", " + num(res.med("rsskb", c)) + " KB/conn";
-  if (peer) sum += " (" + p + " " + num(res.med("rsskb", p)) + ")";
-  sum += " | CPU " + num(res.med("cpu1", c)) + "/" + num(res.med("cpu8", c)) + " s/GB";
-  if (peer) sum += " (" + p + " " + num(res.med("cpu1", p)) + "/" + num(res.med("cpu8", p)) + ")";
-  sum += " | lat-toxic 50 ms: p50 " + num(res.med("lat50", c)) + " p99 " + num(res.med("lat99", c)) + " max " +
-         num(res.med("latmax", c)) + " ms | bw-toxic " + num(res.med("bw1", c)) + "%/" + num(res.med("bw100", c)) +
-         "% of 1/100 MB/s | down-toxic costs upstream " + num(res.med("uplatr", c)) + "x";
-  if (!phase_errors.empty()) sum += " | " + std::to_string(phase_errors.size()) + " errors";
-  std::printf("%s\n", sum.c_str());
+  summary(o.label);
+  if (second) summary(o.second_label);
   return exit_code;
 }

@@ -227,11 +227,19 @@ void Connection::maybe_join_kernel() {
 void Connection::join_kernel() {
   uint64_t client_cookie = 0, upstream_cookie = 0;
   const KernelRedirect::Start up = up_.kernel_start(), down = down_.kernel_start();
-  if (!worker_.kernel()->join(client_.fd, upstream_.fd, up, down, client_cookie, upstream_cookie)) {
-    // The map is full or the kernel refused: this connection splices.
+  const auto joined = worker_.kernel()->join(client_.fd, upstream_.fd, up, down, client_cookie, upstream_cookie);
+  if (log::enabled(log::Level::Debug))
+    log::debug("connection joins the kernel's map",
+               {{"proxy", proxy_.runtime->name},
+                {"joined", joined == KernelRedirect::Joined::Both ? "both" : joined == KernelRedirect::Joined::FirstOnly ? "client only" : "none"},
+                {"redirecting_up", up.redirect},
+                {"redirecting_down", down.redirect}});
+  if (joined != KernelRedirect::Joined::Both) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))
-      log::warn("a connection could not join the kernel's fast path; it uses splice", {{"proxy", proxy_.runtime->name}});
+      log::warn("a connection could not join the kernel's fast path; it stays in user space", {{"proxy", proxy_.runtime->name}});
+    // The client's socket alone in the map: read from it, never redirected.
+    if (joined == KernelRedirect::Joined::FirstOnly) up_.join_kernel_passing_only(*worker_.kernel(), client_cookie);
     return;
   }
   up_.join_kernel(*worker_.kernel(), client_cookie, upstream_cookie, up.redirect);

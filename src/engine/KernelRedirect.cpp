@@ -4,9 +4,11 @@
 #include <netinet/in.h>  // IPPROTO_TCP
 #include <linux/tcp.h>  // struct tcp_info with the byte totals (glibc's may lack them)
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,6 +66,19 @@ bool kernel_is_recent_enough(std::string& release) {
   return major > kOldestKernel[0] || (major == kOldestKernel[0] && minor >= kOldestKernel[1]);
 }
 
+// A socket needs a descriptor, so the maps need no more entries than the
+// process may open. Sized so, the sockhash's buckets (16 bytes each, all
+// allocated at load) cost 16 MB only where a million descriptors are allowed;
+// the two hash maps allocate an entry per socket as it joins.
+void size_maps_to_descriptor_limit(bpf_object* object) {
+  rlimit limit{};
+  uint64_t entries = 1u << 20;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) entries = limit.rlim_cur;
+  entries = std::clamp<uint64_t>(entries, 1024, 1u << 22);
+  for (const char* name : {"sockets", "controls", "counters"})
+    if (bpf_map* map = bpf_object__find_map_by_name(object, name)) bpf_map__set_max_entries(map, static_cast<uint32_t>(entries));
+}
+
 }  // namespace
 
 std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
@@ -80,6 +95,7 @@ std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
     why_not = std::string("cannot open the BPF program: ") + std::strerror(errno);
     return nullptr;
   }
+  size_maps_to_descriptor_limit(k->object_);
   if (const int rc = bpf_object__load(k->object_); rc != 0) {
     why_not = std::string("the kernel refused the BPF program (needs CAP_BPF and CAP_NET_ADMIN, or root): ") + std::strerror(-rc);
     return nullptr;
@@ -105,11 +121,11 @@ KernelRedirect::~KernelRedirect() {
   if (object_) bpf_object__close(object_);
 }
 
-bool KernelRedirect::join(int a, int b, const Start& start_a, const Start& start_b, uint64_t& cookie_a,
-                          uint64_t& cookie_b) {
+KernelRedirect::Joined KernelRedirect::join(int a, int b, const Start& start_a, const Start& start_b,
+                                            uint64_t& cookie_a, uint64_t& cookie_b) {
   cookie_a = cookie_of(a);
   cookie_b = cookie_of(b);
-  if (cookie_a == 0 || cookie_b == 0) return false;
+  if (cookie_a == 0 || cookie_b == 0) return Joined::None;
   const Counts zero{};
   // Control and counters first: the program passes a socket it has no entries for.
   if (!control(cookie_a, cookie_b, start_a.redirect, 0, start_a.written) ||
@@ -118,21 +134,24 @@ bool KernelRedirect::join(int a, int b, const Start& start_a, const Start& start
       bpf_map_update_elem(counters_, &cookie_b, &zero, BPF_ANY) != 0) {
     leave(cookie_a);
     leave(cookie_b);
-    return false;
+    return Joined::None;
   }
   uint64_t fd_a = static_cast<uint64_t>(a), fd_b = static_cast<uint64_t>(b);
   if (bpf_map_update_elem(sockets_, &cookie_a, &fd_a, BPF_NOEXIST) != 0) {
     leave(cookie_a);
     leave(cookie_b);
-    return false;
+    return Joined::None;
   }
+  // The second can fail too (e.g. its peer's FIN arrived: a socket no longer
+  // established is refused). The first must then stay: taking a socket out
+  // of the map drops what the program passed and the proxy has not read
+  // yet. Without its peer in the map the program passes all it gets.
   if (bpf_map_update_elem(sockets_, &cookie_b, &fd_b, BPF_NOEXIST) != 0) {
-    bpf_map_delete_elem(sockets_, &cookie_a);
-    leave(cookie_a);
+    control(cookie_a, cookie_b, false, 0, 0);
     leave(cookie_b);
-    return false;
+    return Joined::FirstOnly;
   }
-  return true;
+  return Joined::Both;
 }
 
 void KernelRedirect::leave(uint64_t cookie) {
@@ -158,7 +177,9 @@ std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
   return nullptr;
 }
 KernelRedirect::~KernelRedirect() = default;
-bool KernelRedirect::join(int, int, const Start&, const Start&, uint64_t&, uint64_t&) { return false; }
+KernelRedirect::Joined KernelRedirect::join(int, int, const Start&, const Start&, uint64_t&, uint64_t&) {
+  return Joined::None;
+}
 void KernelRedirect::leave(uint64_t) {}
 bool KernelRedirect::control(uint64_t, uint64_t, bool, uint64_t, uint64_t) { return false; }
 KernelRedirect::Counts KernelRedirect::counts(uint64_t) const { return {}; }

@@ -33,9 +33,11 @@ class KernelRedirect {
     bool redirect = false;  // straight to the peer (the proxy holds none of this direction's bytes)
     uint64_t written = 0;   // what the proxy has written to the peer, as `control` counts it
   };
-  // Puts both sockets of a connection in the map. False (and nothing left
-  // behind) if the kernel refuses.
-  bool join(int a, int b, const Start& start_a, const Start& start_b, uint64_t& cookie_a, uint64_t& cookie_b);
+  // Puts both sockets of a connection in the map. None: the kernel refused
+  // the first, nothing is left behind. FirstOnly: `a` is in the map for good
+  // (it passes everything; its bytes are read, never spliced), `b` is not.
+  enum class Joined { None, FirstOnly, Both };
+  Joined join(int a, int b, const Start& start_a, const Start& start_b, uint64_t& cookie_a, uint64_t& cookie_b);
   // Forgets a socket's entries (its sockhash entry goes when it is closed).
   void leave(uint64_t cookie);
   // Redirect the socket's bytes to `peer` once the proxy has delivered

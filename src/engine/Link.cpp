@@ -69,6 +69,11 @@ void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t 
   connection_.kernel_direction(true);
 }
 
+void Link::join_kernel_passing_only(KernelRedirect& kernel, uint64_t source_cookie) {
+  join_kernel(kernel, source_cookie, 0, false);
+  never_arm_ = true;
+}
+
 void Link::leave_kernel() {
   if (!kernel_) return;
   loop().timers().cancel(flush_timer_);
@@ -82,7 +87,8 @@ void Link::leave_kernel() {
 void Link::maybe_arm_kernel() {
   // Bytes still unread in the socket do not stop us (see below), so a
   // stream that never pauses is handed over too.
-  if (!kernel_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() || chain_.held_bytes() > 0)
+  if (!kernel_ || never_arm_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() ||
+      chain_.held_bytes() > 0)
     return;
   if (armed_ && !read_since_arm_) return;
   if (kernel_used_ && !armed_ && !kernel_flushed()) return;

@@ -49,6 +49,7 @@ class Link final : public ToxicContext, public Continuable {
   // The connection joined the kernel's sockhash (-fast-path bpf).
   KernelRedirect::Start kernel_start() const;  // how this direction may begin in the kernel
   void join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie, bool redirecting);
+  void join_kernel_passing_only(KernelRedirect& kernel, uint64_t source_cookie);  // its peer could not join
   void leave_kernel();  // on close, before the sockets are: counts what the kernel moved
   bool in_kernel() const { return armed_; }
   // Its source was read until it had nothing more and no bytes wait in the pipe.
@@ -134,6 +135,7 @@ class Link final : public ToxicContext, public Continuable {
   bool kernel_used_ = false;    // it may have, since the last time its bytes were known to be out
   bool read_since_arm_ = false;
   uint64_t redirected_at_arm_ = 0;  // the program's count when we last armed
+  bool never_arm_ = false;          // the peer socket is not in the map
   TimePoint disarmed_at_{};
   uint64_t read_ = 0;           // bytes user space read from the source
   uint64_t written_ = 0;        // bytes user space wrote to the destination

@@ -176,6 +176,31 @@ TEST(KernelPath, AReceiverThatStopsReadingHoldsTheSenderBackAsOnSplice) {
   EXPECT_TRUE(intact) << "every byte arrived, in order, once the receiver read";
 }
 
+TEST(KernelPath, AConnectionWhoseUpstreamHasHalfClosedStillCarriesTheClientsBytes) {
+  // A half-closed connection does not join the kernel's map (the kernel
+  // refuses a socket that is no longer established); the client's bytes
+  // still go through, after the moment it would have joined.
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  std::string received;
+  std::atomic<bool> done{false};
+  TestUpstream half_closing([&](int fd) {
+    ::shutdown(fd, SHUT_WR);
+    received = recv_all(fd, std::chrono::seconds(20)).data;
+    done = true;
+  });
+  auto server = kernel_server();
+  const int port = server->create_proxy("half", half_closing.port());
+  Socket client(connect_tcp(port));
+  ASSERT_TRUE(client.valid());
+  ASSERT_EQ(wait_for_end(client.fd()), ReadEnd::Eof) << "the upstream's FIN is forwarded";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past the moment the connection tries to join
+  const std::string data = random_bytes(1 << 20, 3);
+  client.send(data);
+  shutdown_write(client.fd());
+  ASSERT_TRUE(wait_for([&] { return done.load(); }, 20000));
+  EXPECT_TRUE(received == data) << received.size() << " of " << data.size() << " bytes arrived";
+}
+
 TEST(KernelPath, HalfCloseAndResetAreForwardedAsOnSplice) {
   if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
   // The upstream reads to the end, then answers with how much it got.

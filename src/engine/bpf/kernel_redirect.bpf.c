@@ -27,8 +27,12 @@ struct control {
   __u32 redirect;       // 1: redirect when caught up; 0: pass everything
   __u32 backlog_limit;  // most redirected bytes that may wait for room in the peer socket
 };
+// The hash maps hold an entry per joined socket, allocated when it joins
+// (BPF_F_NO_PREALLOC): a server with few connections pays for few. The proxy
+// sizes all three maps to its descriptor limit when it loads the program.
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 1 << 20);
   __type(key, __u64);
   __type(value, struct control);
@@ -41,6 +45,7 @@ struct counts {
 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 1 << 20);
   __type(key, __u64);
   __type(value, struct counts);
