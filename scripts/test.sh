@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test: unit and integration tests on the
-# optimised build (again with -fast-path bpf where the machine allows it), the compatibility test with a real Toxiproxy client, the
+# optimised build (on -fast-path splice, then again on bpf where the machine
+# allows it), the compatibility test with a real Toxiproxy client, the
 # whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, the
 # concurrency tests under ThreadSanitizer, every fuzz target for a bounded
 # time (FUZZ_SECONDS, default 20 each) and a churn soak under ASan
@@ -56,7 +57,10 @@ run_suite() {
   rm -f "$log"
 }
 
-run_suite ci
+# The default fast path is auto (bpf where the machine allows it): the
+# first pass pins splice, the second runs the whole suite again on bpf; the
+# sanitizer runs, the soak and the examples use the default.
+FAULTLINE_FAST_PATH=splice run_suite ci
 
 # The whole suite again with the in-kernel fast path (-fast-path bpf), where
 # this machine allows it (root, or CAP_BPF and CAP_NET_ADMIN).

@@ -64,7 +64,7 @@ struct ServerOptions {
   bool check_config = false;
   ApiSecuritySettings security;
   std::string state_file;
-  std::string fast_path;  // -fast-path, else $FAULTLINE_FAST_PATH, else splice
+  std::string fast_path;  // -fast-path, else $FAULTLINE_FAST_PATH, else auto
 };
 
 int fail(const std::string& message, int code = 1) {
@@ -115,8 +115,9 @@ int run(int argc, char** argv) {
   flags.add_string("state-file", &o.state_file, "keep proxies, toxics and schedules in this file across restarts (written on every change, read at start-up after -config)");
   flags.add_bool("no-ui", &o.no_ui, "do not serve the web UI at /ui");
   flags.add_string("fast-path", &o.fast_path,
-                   "how bytes of a direction without toxics move: splice (default), bpf (redirected in the kernel by a sockmap "
-                   "program; needs CAP_BPF and CAP_NET_ADMIN) or auto (bpf when allowed, else splice) (default: $FAULTLINE_FAST_PATH)");
+                   "how bytes of a direction without toxics move: auto (default: bpf when allowed, else splice), bpf "
+                   "(redirected in the kernel by a sockmap program; needs CAP_BPF and CAP_NET_ADMIN) or splice "
+                   "(default: $FAULTLINE_FAST_PATH, else auto)");
   flags.add_string("log-format", &o.log_format, "log format: text or json");
   flags.add_bool("verbose", &o.verbose, "log debug details (every connection)");
   flags.add_bool("quiet", &o.quiet, "log errors only");
@@ -137,7 +138,7 @@ int run(int argc, char** argv) {
   if (o.workers < 0 || o.workers > 256) return fail(fmt::format("invalid value {} for flag -workers: use 0 to 256", o.workers), 2);
   if (o.fast_path.empty()) {
     const char* env = std::getenv("FAULTLINE_FAST_PATH");
-    o.fast_path = env && *env ? env : "splice";
+    o.fast_path = env && *env ? env : "auto";
   }
   if (o.fast_path != "splice" && o.fast_path != "bpf" && o.fast_path != "auto")
     return fail(fmt::format("invalid value \"{}\" for flag -fast-path (or FAULTLINE_FAST_PATH): use splice, bpf or auto", o.fast_path), 2);
