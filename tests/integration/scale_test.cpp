@@ -154,10 +154,12 @@ TEST(Scale, RunningOutOfDescriptorsPausesAcceptsAndRecovers) {
   int recovered = 0;
   for (size_t i = 0; i < clients.size(); ++i)
     if (!was_served[i] && recv_exact(clients[i].fd(), 1, std::chrono::seconds(5)).data == "x") ++recovered;
-  // As many as were served at first fit again (give or take one: the two
-  // workers race); -fast-path bpf holds a few descriptors of its own, so the
-  // number is taken from this run, not fixed.
-  EXPECT_GE(recovered, static_cast<int>(std::min<size_t>(waiting, static_cast<size_t>(served))) - 1)
+  // As many as were served at first fit again, give or take one per worker
+  // (each can be caught between an accept and its upstream socket as the
+  // descriptors come back; seen once, 18 of 20, in a loaded ASan run);
+  // -fast-path bpf holds a few descriptors of its own, so the number is
+  // taken from this run, not fixed.
+  EXPECT_GE(recovered, static_cast<int>(std::min<size_t>(waiting, static_cast<size_t>(served))) - 2)
       << "connections waiting in the backlog were not taken up; served first: " << served << "\nserver log:\n"
       << server.output();
   // With the recovered connections open the server may be at its limit
