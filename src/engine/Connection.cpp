@@ -248,6 +248,8 @@ void Connection::join_kernel() {
   down_.pump();
 }
 
+uint64_t Connection::proxy_id() const { return proxy_.runtime->id; }
+
 void Connection::count_kernel_bytes() {
   up_.count_kernel_bytes();
   down_.count_kernel_bytes();

@@ -51,6 +51,7 @@ class Connection final : public ProxySession {
   void kernel_direction(bool armed);  // a link handed its direction to the kernel, or took it back
   Link& link(Direction d) { return d == Direction::Upstream ? up_ : down_; }
   const ConnectionInfo& info() const;  // built on first use: most connections never ask
+  uint64_t proxy_id() const;
   SharedToxicState& shared_state() { return shared_state_; }
 
 

@@ -5,8 +5,10 @@
 
 #include <thread>
 
+#include "engine/KernelRedirect.h"
 #include "engine/Resolver.h"
 #include "engine/Worker.h"
+#include "log/Log.h"
 
 namespace faultline {
 
@@ -46,11 +48,24 @@ ChangeTicket Engine::on_every_worker(std::function<void(Worker&)> fn, std::funct
   return ticket;
 }
 
+void Engine::hold_kernel_path(uint64_t id, const ToxicSnapshot* toxics) {
+  // Before the loops apply the change: from now on the program passes the
+  // bytes of a direction with toxics, and the toxics see them.
+  if (!kernel_path()) return;
+  for (Direction d : kDirections) {
+    const bool held = toxics && !toxics->chain(d).empty();
+    if (!settings_.kernel_redirect->hold(KernelRedirect::hold_key(id, index_of(d)), held))
+      log::warn("the kernel refused a fast-path map update; connections switch one by one", {{"proxy_id", id}});
+  }
+}
+
 ChangeTicket Engine::start_proxy(std::shared_ptr<ProxyRuntime> runtime, int listen_fd, ToxicSnapshotPtr toxics) {
+  hold_kernel_path(runtime->id, toxics.get());
   return on_every_worker([runtime, listen_fd, toxics](Worker& w) { w.add_proxy(runtime, listen_fd, toxics); });
 }
 
 ChangeTicket Engine::stop_proxy(uint64_t id, int close_fd) {
+  hold_kernel_path(id, nullptr);
   std::function<void()> close_socket;
   if (close_fd >= 0) close_socket = [close_fd] { ::close(close_fd); };
   return on_every_worker([id](Worker& w) { w.remove_proxy(id); }, std::move(close_socket));
@@ -67,6 +82,7 @@ ChangeTicket Engine::stop_accepting(uint64_t id, int listen_fd) {
 }
 
 ChangeTicket Engine::set_toxics(uint64_t id, ToxicSnapshotPtr toxics) {
+  hold_kernel_path(id, toxics.get());
   return on_every_worker([id, toxics](Worker& w) { w.set_toxics(id, toxics); });
 }
 

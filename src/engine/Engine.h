@@ -69,6 +69,8 @@ class Engine {
 
  private:
   ChangeTicket on_every_worker(std::function<void(Worker&)> fn, std::function<void()> when_all_done = {});
+  // -fast-path bpf: which of the proxy's directions the program passes whole (those with toxics).
+  void hold_kernel_path(uint64_t id, const ToxicSnapshot* toxics);
 
   EngineSettings settings_;
   std::unique_ptr<Resolver> resolver_;

@@ -35,6 +35,7 @@ struct Control {
   uint64_t peer;
   uint64_t delivered;
   uint64_t written;
+  uint64_t hold_key;
   uint32_t redirect;
   uint32_t backlog_limit;
 };
@@ -75,7 +76,7 @@ void size_maps_to_descriptor_limit(bpf_object* object) {
   uint64_t entries = 1u << 20;
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) entries = limit.rlim_cur;
   entries = std::clamp<uint64_t>(entries, 1024, 1u << 22);
-  for (const char* name : {"sockets", "controls", "counters"})
+  for (const char* name : {"sockets", "controls", "counters"})  // not "holds": one entry per proxy direction
     if (bpf_map* map = bpf_object__find_map_by_name(object, name)) bpf_map__set_max_entries(map, static_cast<uint32_t>(entries));
 }
 
@@ -103,9 +104,10 @@ std::unique_ptr<KernelRedirect> KernelRedirect::open(std::string& why_not) {
   k->sockets_ = bpf_object__find_map_fd_by_name(k->object_, "sockets");
   k->controls_ = bpf_object__find_map_fd_by_name(k->object_, "controls");
   k->counters_ = bpf_object__find_map_fd_by_name(k->object_, "counters");
+  k->holds_ = bpf_object__find_map_fd_by_name(k->object_, "holds");
   bpf_program* verdict = bpf_object__find_program_by_name(k->object_, "redirect_or_pass");
   k->program_ = verdict ? bpf_program__fd(verdict) : -1;
-  if (k->sockets_ < 0 || k->controls_ < 0 || k->counters_ < 0 || k->program_ < 0) {
+  if (k->sockets_ < 0 || k->controls_ < 0 || k->counters_ < 0 || k->holds_ < 0 || k->program_ < 0) {
     why_not = "the BPF program lacks its maps";
     return nullptr;
   }
@@ -128,8 +130,8 @@ KernelRedirect::Joined KernelRedirect::join(int a, int b, const Start& start_a, 
   if (cookie_a == 0 || cookie_b == 0) return Joined::None;
   const Counts zero{};
   // Control and counters first: the program passes a socket it has no entries for.
-  if (!control(cookie_a, cookie_b, start_a.redirect, 0, start_a.written) ||
-      !control(cookie_b, cookie_a, start_b.redirect, 0, start_b.written) ||
+  if (!control(cookie_a, cookie_b, start_a.hold_key, start_a.redirect, 0, start_a.written) ||
+      !control(cookie_b, cookie_a, start_b.hold_key, start_b.redirect, 0, start_b.written) ||
       bpf_map_update_elem(counters_, &cookie_a, &zero, BPF_ANY) != 0 ||
       bpf_map_update_elem(counters_, &cookie_b, &zero, BPF_ANY) != 0) {
     leave(cookie_a);
@@ -147,7 +149,7 @@ KernelRedirect::Joined KernelRedirect::join(int a, int b, const Start& start_a, 
   // of the map drops what the program passed and the proxy has not read
   // yet. Without its peer in the map the program passes all it gets.
   if (bpf_map_update_elem(sockets_, &cookie_b, &fd_b, BPF_NOEXIST) != 0) {
-    control(cookie_a, cookie_b, false, 0, 0);
+    control(cookie_a, cookie_b, start_a.hold_key, false, 0, 0);
     leave(cookie_b);
     return Joined::FirstOnly;
   }
@@ -159,9 +161,25 @@ void KernelRedirect::leave(uint64_t cookie) {
   bpf_map_delete_elem(counters_, &cookie);
 }
 
-bool KernelRedirect::control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered, uint64_t written) {
-  const Control c{peer, delivered, written, redirect ? 1u : 0u, kBacklogLimit};
+bool KernelRedirect::control(uint64_t cookie, uint64_t peer, uint64_t hold_key, bool redirect, uint64_t delivered,
+                             uint64_t written) {
+  const Control c{peer, delivered, written, hold_key, redirect ? 1u : 0u, kBacklogLimit};
   return bpf_map_update_elem(controls_, &cookie, &c, BPF_ANY) == 0;
+}
+
+bool KernelRedirect::hold(uint64_t key, bool held) {
+  std::lock_guard lock(held_mutex_);
+  if (held == held_.contains(key)) return true;
+  const uint32_t one = 1;
+  if (held ? bpf_map_update_elem(holds_, &key, &one, BPF_ANY) != 0 : bpf_map_delete_elem(holds_, &key) != 0) return false;
+  if (held) held_.insert(key);
+  else held_.erase(key);
+  return true;
+}
+
+bool KernelRedirect::held(uint64_t key) const {
+  std::lock_guard lock(held_mutex_);
+  return held_.contains(key);
 }
 
 KernelRedirect::Counts KernelRedirect::counts(uint64_t cookie) const {
@@ -181,7 +199,9 @@ KernelRedirect::Joined KernelRedirect::join(int, int, const Start&, const Start&
   return Joined::None;
 }
 void KernelRedirect::leave(uint64_t) {}
-bool KernelRedirect::control(uint64_t, uint64_t, bool, uint64_t, uint64_t) { return false; }
+bool KernelRedirect::control(uint64_t, uint64_t, uint64_t, bool, uint64_t, uint64_t) { return false; }
+bool KernelRedirect::hold(uint64_t, bool) { return false; }
+bool KernelRedirect::held(uint64_t) const { return false; }
 KernelRedirect::Counts KernelRedirect::counts(uint64_t) const { return {}; }
 
 #endif

@@ -9,7 +9,9 @@
 // safe from any thread.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 
 struct bpf_object;
 
@@ -32,6 +34,7 @@ class KernelRedirect {
   struct Start {
     bool redirect = false;  // straight to the peer (the proxy holds none of this direction's bytes)
     uint64_t written = 0;   // what the proxy has written to the peer, as `control` counts it
+    uint64_t hold_key = 0;  // hold_key() of the socket's proxy and direction
   };
   // Puts both sockets of a connection in the map. None: the kernel refused
   // the first, nothing is left behind. FirstOnly: `a` is in the map for good
@@ -44,13 +47,22 @@ class KernelRedirect {
   // `delivered` passed bytes (redirect), or pass them all (!redirect).
   // `written`: what the proxy itself has written to `peer`, counted as the
   // kernel counts it (see syn_acknowledged).
-  bool control(uint64_t cookie, uint64_t peer, bool redirect, uint64_t delivered, uint64_t written);
+  bool control(uint64_t cookie, uint64_t peer, uint64_t hold_key, bool redirect, uint64_t delivered, uint64_t written);
   Counts counts(uint64_t cookie) const;
+
+  // While a proxy's direction has toxics, the program passes all of its
+  // sockets' bytes, whatever their control entries say; a Link taking its
+  // direction back for a toxic then needs no system call of its own.
+  static uint64_t hold_key(uint64_t proxy_id, int direction) { return proxy_id * 2 + static_cast<uint64_t>(direction); }
+  bool hold(uint64_t key, bool held);  // false: the kernel refused (the Links then switch one by one)
+  bool held(uint64_t key) const;
 
  private:
   KernelRedirect() = default;
+  mutable std::mutex held_mutex_;
+  std::unordered_set<uint64_t> held_;  // the keys the map holds, for the loops to ask without a system call
   bpf_object* object_ = nullptr;
-  int sockets_ = -1, controls_ = -1, counters_ = -1, program_ = -1;
+  int sockets_ = -1, controls_ = -1, counters_ = -1, holds_ = -1, program_ = -1;
 };
 
 // What the kernel says of one TCP socket: the bytes it received in order,

@@ -44,16 +44,44 @@ SharedToxicState& Link::shared_state() { return connection_.shared_state(); }
 void Link::apply_toxics(const ToxicChainConfig& toxics) {
   if (toxics.empty() && !chain_.has_stages()) return;  // a new connection of a proxy without toxics
   chain_.apply(toxics);
-  if (armed_ && chain_.has_active_stage()) disarm_kernel();
+  if (kernel_) hand_over_for_toxics();
   request_pump();
 }
+
+// A proxy's direction with toxics is held by the program as a whole (the
+// engine set that before this change reached us), so taking the direction
+// back costs no system call here: its control entry may keep saying
+// "redirect". Bytes the program passes are read and, if it had redirected
+// since we armed, written only after the kernel's (noticed_pass_while_armed).
+// When the toxics go and nothing passed meanwhile, the program redirects
+// again as before, so we count the direction as armed again.
+void Link::hand_over_for_toxics() {
+  if (armed_ && chain_.has_active_stage()) {
+    if (!kernel_->held(hold_key())) return disarm_kernel();  // the map refused the hold: switch this one ourselves
+    armed_ = false;
+    armed_before_toxics_ = true;
+    read_when_disarmed_ = read_;
+    disarmed_at_ = loop().now();
+    connection_.kernel_direction(false);
+    return;
+  }
+  if (armed_before_toxics_ && !chain_.has_stages() && !kernel_->held(hold_key())) {
+    armed_before_toxics_ = false;
+    if (read_ != read_when_disarmed_ || !out_.empty() || chain_.held_bytes() > 0) return;  // it passed bytes: arm afresh when caught up
+    armed_ = true;
+    read_since_arm_ = false;
+    connection_.kernel_direction(true);
+  }
+}
+
+uint64_t Link::hold_key() const { return KernelRedirect::hold_key(connection_.proxy_id(), index_of(direction_)); }
 
 KernelRedirect::Start Link::kernel_start() const {
   // Joining happens only between reads (drained()): if we also hold none
   // of the bytes we read, the very first buffer can go to the kernel. A
   // busy stream would rarely give us the quiet moment arming needs later.
   const bool holds_nothing = out_.empty() && chain_.held_bytes() == 0 && !chain_.has_active_stage();
-  return {drained() && holds_nothing && !source_ended_, written_as_kernel_counts()};
+  return {drained() && holds_nothing && !source_ended_, written_as_kernel_counts(), hold_key()};
 }
 
 void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t destination_cookie, bool redirecting) {
@@ -87,7 +115,8 @@ void Link::leave_kernel() {
 void Link::maybe_arm_kernel() {
   // Bytes still unread in the socket do not stop us (see below), so a
   // stream that never pauses is handed over too.
-  if (!kernel_ || never_arm_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_active_stage() ||
+  // Any toxic on the direction, active here or not, holds it in the program.
+  if (!kernel_ || never_arm_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_stages() ||
       chain_.held_bytes() > 0)
     return;
   if (armed_ && !read_since_arm_) return;
@@ -106,8 +135,10 @@ void Link::maybe_arm_kernel() {
   if (source.received < read_ + counts.redirected) return;
   const uint64_t unread = source.received - read_ - counts.redirected;  // passed but not read, or not yet judged
   if (unread > counts.passed) return;
-  if (!kernel_->control(source_cookie_, destination_cookie_, true, counts.passed - unread, written_as_kernel_counts())) return;
+  if (!kernel_->control(source_cookie_, destination_cookie_, hold_key(), true, counts.passed - unread, written_as_kernel_counts()))
+    return;
   redirected_at_arm_ = counts.redirected;
+  armed_before_toxics_ = false;
   if (!armed_) connection_.kernel_direction(true);
   armed_ = true;
   kernel_used_ = true;
@@ -115,7 +146,7 @@ void Link::maybe_arm_kernel() {
 }
 
 void Link::disarm_kernel() {
-  kernel_->control(source_cookie_, destination_cookie_, false, 0, 0);
+  kernel_->control(source_cookie_, destination_cookie_, hold_key(), false, 0, 0);
   armed_ = false;
   disarmed_at_ = loop().now();
   connection_.kernel_direction(false);

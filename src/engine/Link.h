@@ -102,6 +102,8 @@ class Link final : public ToxicContext, public Continuable {
   void disarm_kernel();       // take it back: the program passes everything from now on
   bool kernel_flushed();      // every byte the kernel redirected is in the destination socket
   void noticed_pass_while_armed();
+  void hand_over_for_toxics();  // the direction's toxics changed
+  uint64_t hold_key() const;
   bool destination_connected_by_us() const { return direction_ == Direction::Upstream; }
   uint64_t written_as_kernel_counts() const { return written_ + syn_acknowledged(destination_connected_by_us(), 1); }
 
@@ -136,6 +138,8 @@ class Link final : public ToxicContext, public Continuable {
   bool read_since_arm_ = false;
   uint64_t redirected_at_arm_ = 0;  // the program's count when we last armed
   bool never_arm_ = false;          // the peer socket is not in the map
+  bool armed_before_toxics_ = false;  // taken back for toxics while the program still redirected
+  uint64_t read_when_disarmed_ = 0;
   TimePoint disarmed_at_{};
   uint64_t read_ = 0;           // bytes user space read from the source
   uint64_t written_ = 0;        // bytes user space wrote to the destination

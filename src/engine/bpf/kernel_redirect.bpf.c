@@ -24,6 +24,7 @@ struct control {
   __u64 peer;           // the cookie of the socket this one's bytes go to
   __u64 delivered;      // the proxy has written on every passed byte up to this count
   __u64 written;        // bytes the proxy itself had written to the peer socket then
+  __u64 hold_key;       // the proxy and direction this socket's bytes belong to (see holds)
   __u32 redirect;       // 1: redirect when caught up; 0: pass everything
   __u32 backlog_limit;  // most redirected bytes that may wait for room in the peer socket
 };
@@ -37,6 +38,17 @@ struct {
   __type(key, __u64);
   __type(value, struct control);
 } controls SEC(".maps");
+
+// Written by the proxy only: a proxy's direction that has toxics. Its
+// sockets pass everything, so a toxic added to a proxy with thousands of
+// connections costs one map update, not one per connection.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1 << 16);
+  __type(key, __u64);  // proxy id * 2 + direction
+  __type(value, __u32);
+} holds SEC(".maps");
 
 // Written by the program only (the proxy reads them).
 struct counts {
@@ -93,7 +105,8 @@ int redirect_or_pass(struct __sk_buff *skb) {
   // socket with EPIPE and drops everything queued behind it.
   if (skb->len == 0) return SK_DROP;
   // One socket's verdicts run one at a time, in order: plain reads are exact.
-  if (c->redirect && n->passed == c->delivered && peer_has_room(c, n, skb->len)) {
+  if (c->redirect && n->passed == c->delivered && !bpf_map_lookup_elem(&holds, &c->hold_key) &&
+      peer_has_room(c, n, skb->len)) {
     __sync_fetch_and_add(&n->redirected, skb->len);
     return bpf_sk_redirect_hash(skb, &sockets, &c->peer, 0);
   }
