@@ -201,6 +201,34 @@ TEST(KernelPath, AConnectionWhoseUpstreamHasHalfClosedStillCarriesTheClientsByte
   EXPECT_TRUE(received == data) << received.size() << " of " << data.size() << " bytes arrived";
 }
 
+TEST(KernelPath, AToxicAddedToConnectionsInTheKernelActsOnTheirNextBytes) {
+  // The program passes a proxy direction with toxics whole (one map update
+  // for all its connections): the next bytes of a connection the kernel was
+  // moving meet the toxic, and once it is gone they move in the kernel again.
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TestUpstream echo;
+  auto server = kernel_server();
+  auto api = server->api();
+  const int port = server->create_proxy("held", echo.port());
+  std::vector<Socket> clients;
+  for (int i = 0; i < 20; ++i) clients.emplace_back(connect_tcp(port));
+  for (auto& c : clients) c.send("a");
+  for (auto& c : clients) ASSERT_EQ(recv_exact(c.fd(), 1).data, "a");
+  ASSERT_TRUE(wait_for([&] { return stat_of(*server, "held", "connections_in_kernel") == 20; }, 10000));
+  auto round_trip_ms = [](Socket& c) {
+    const auto start = std::chrono::steady_clock::now();
+    c.send("b");
+    EXPECT_EQ(recv_exact(c.fd(), 1).data, "b");
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  };
+  ASSERT_EQ(api.post("/proxies/held/toxics", R"({"name":"slow","type":"latency","stream":"upstream","attributes":{"latency":300}})").status, 200);
+  for (auto& c : clients) EXPECT_GE(round_trip_ms(c), 290) << "the toxic delays a connection the kernel was moving";
+  ASSERT_EQ(api.del("/proxies/held/toxics/slow").status, 204);
+  for (auto& c : clients) EXPECT_LT(round_trip_ms(c), 250) << "without it, no delay";
+  EXPECT_TRUE(wait_for([&] { return stat_of(*server, "held", "connections_in_kernel") == 20; }, 10000))
+      << "and the kernel moves them again";
+}
+
 TEST(KernelPath, HalfCloseAndResetAreForwardedAsOnSplice) {
   if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
   // The upstream reads to the end, then answers with how much it got.
