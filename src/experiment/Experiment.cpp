@@ -54,7 +54,7 @@ std::vector<Json> activities(const std::string& origin, const Json& list, const 
     if (a.is_object() && a.contains("ref")) {
       if (!a["ref"].is_string()) fail(origin, at + ".ref", "must be the name of an activity");
       const std::string name = a["ref"];
-      auto it = std::find_if(known.begin(), known.end(), [&](const Json& k) { return k.value("name", "") == name; });
+      auto it = std::find_if(known.begin(), known.end(), [&](const Json& k) { return text_of(k, "name") == name; });
       if (it == known.end()) fail(origin, at + ".ref", "no activity named \"" + name + "\" is defined before it");
       out.push_back(*it);
       continue;
@@ -95,7 +95,7 @@ static Experiment parse_document(const std::string& text, const std::string& ori
   if (doc.contains("steady-state-hypothesis")) {
     const Json& h = doc["steady-state-hypothesis"];
     if (!h.is_object()) fail(origin, "steady-state-hypothesis", "must be an object {title, probes}");
-    e.hypothesis_title = h.value("title", "");
+    e.hypothesis_title = text_of(h, "title");
     e.hypothesis = activities(origin, h.value("probes", Json::array()), "steady-state-hypothesis.probes", known);
     for (size_t i = 0; i < e.hypothesis.size(); ++i) {
       if (e.hypothesis[i]["type"] != "probe")

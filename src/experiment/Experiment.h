@@ -13,6 +13,15 @@ namespace faultline::experiment {
 
 using Json = nlohmann::ordered_json;
 
+// A member that should be a string, or `fallback` when it is missing or of
+// another type (Json::value would throw on the latter; the checks that
+// name a mistyped field are elsewhere).
+inline std::string text_of(const Json& object, const char* key, const std::string& fallback = "") {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 class ExperimentError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

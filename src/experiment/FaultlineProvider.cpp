@@ -248,7 +248,7 @@ Json run_wait_schedule(const Json& a, ActivityContext& context, cli::ApiClient& 
   const auto until = ActivityContext::Clock::now() + std::chrono::duration<double>(timeout_s);
   for (;;) {
     const Json schedule = parsed(api.get("/faultline/schedules/" + segment(a, "schedule")));
-    const std::string state = schedule.value("state", "");
+    const std::string state = text_of(schedule, "state");
     if (state == "finished" || state == "cancelled") return schedule;
     if (context.cancelled()) throw ActivityFailed("wait_schedule: the run was interrupted");
     if (ActivityContext::Clock::now() >= until)
@@ -351,7 +351,7 @@ std::string function_names() {
 }  // namespace
 
 void check_faultline_provider(const Json& p, const std::string& where) {
-  const std::string name = p.value("func", "");
+  const std::string name = text_of(p, "func");
   const auto it = functions().find(name);
   if (it == functions().end())
     throw ExperimentError(fmt::format("{}.func: faultline has no function \"{}\" (allowed: {})", where, name, function_names()));
@@ -383,7 +383,7 @@ void check_faultline_provider(const Json& p, const std::string& where) {
 }
 
 Json run_faultline(const Json& p, ActivityContext& context) {
-  const std::string name = p.value("func", "");
+  const std::string name = text_of(p, "func");
   const auto it = functions().find(name);
   if (it == functions().end()) throw ActivityFailed("faultline has no function \"" + name + "\"");
   const std::string url = api_url(context.values);

@@ -29,13 +29,13 @@ std::string api_url(const Json& values) {
 }
 
 void remember_proxy_port(const Json& proxy, Json& values) {
-  const std::string listen = proxy.value("listen", "");
+  const std::string listen = text_of(proxy, "listen");
   if (proxy.contains("name") && listen.find(':') != std::string::npos)
-    values[proxy.value("name", "") + "_PORT"] = listen.substr(listen.rfind(':') + 1);
+    values[text_of(proxy, "name") + "_PORT"] = listen.substr(listen.rfind(':') + 1);
 }
 
 Json run_provider(const Json& provider, ActivityContext& context) {
-  const std::string type = provider.value("type", "");
+  const std::string type = text_of(provider, "type");
   if (type == "http") return run_http(provider, context);
   if (type == "process") return run_process(provider, context);
   if (type == "python") return run_toxiproxy_extension(provider, context);
@@ -63,7 +63,7 @@ ToleranceResult within_tolerance(const Json& tolerance, const Json& output, Acti
   if (!tolerance.contains("provider") || !tolerance["provider"].is_object())
     throw ExperimentError("a probe tolerance needs a \"provider\"");
   Json provider = tolerance["provider"];
-  const std::string type = provider.value("type", "");
+  const std::string type = text_of(provider, "type");
   Json& arguments = provider["arguments"];
   if (type == "process") {
     if (arguments.is_string()) {  // the process provider splits a string at spaces
@@ -82,15 +82,15 @@ ToleranceResult within_tolerance(const Json& tolerance, const Json& output, Acti
   try {
     const Json answer = run_provider(provider, context);
     r.met = answers_yes(answer, type);
-    if (!r.met) r.why = "the tolerance probe " + tolerance.value("name", std::string("(unnamed)")) + " answered " + answer.dump().substr(0, 200);
+    if (!r.met) r.why = "the tolerance probe " + text_of(tolerance, "name", std::string("(unnamed)")) + " answered " + answer.dump().substr(0, 200);
   } catch (const ActivityFailed& e) {
-    r.why = "the tolerance probe " + tolerance.value("name", std::string("(unnamed)")) + " failed: " + e.what();
+    r.why = "the tolerance probe " + text_of(tolerance, "name", std::string("(unnamed)")) + " failed: " + e.what();
   }
   return r;
 }
 
 void check_provider(const Json& provider, const std::string& where) {
-  const std::string type = provider.value("type", "");
+  const std::string type = text_of(provider, "type");
   if (type == "python") return check_python_provider(provider, where);
   if (type == "faultline") return check_faultline_provider(provider, where);
   if (type == "http" || type == "process") return;

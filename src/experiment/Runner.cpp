@@ -100,7 +100,7 @@ class Run {
   }
 
   bool skipped_by_dry(const Json& a) const {
-    const bool probe = a.value("type", "") == "probe";
+    const bool probe = text_of(a, "type") == "probe";
     return o_.dry == DryMode::Activities || (o_.dry == DryMode::Probes && probe) || (o_.dry == DryMode::Actions && !probe);
   }
 
@@ -131,9 +131,9 @@ class Run {
   // One activity: substituted, paused around, run; its journal entry.
   Json activity(const Json& declared, const char* label, Json& values) const {
     const Json a = substitute(declared, values);
-    const std::string type = a.value("type", "action");
+    const std::string type = text_of(a, "type", "action");
     const std::string kind = label ? label : (type == "probe" ? "Probe" : "Action");
-    log("INFO", fmt::format("{}: {}", kind, a.value("name", "")));
+    log("INFO", fmt::format("{}: {}", kind, text_of(a, "name")));
     pause(a.value("pauses", Json()), "before");
     Json entry;
     entry["activity"] = a;
@@ -184,7 +184,7 @@ class Run {
       state["probes"].push_back(entry);
       if (!met) {
         log("CRITICAL", fmt::format("Steady state probe '{}' is not in the given tolerance so failing this experiment",
-                                    probe.value("name", "")));
+                                    text_of(probe, "name")));
         state["steady_state_met"] = false;
         return state;
       }
@@ -202,7 +202,7 @@ class Run {
       if (interrupted()) break;
       const Json& a = e_.method[i];
       if (a.value("background", false)) {
-        log("INFO", fmt::format("Running '{}' in the background", a.value("name", "")));
+        log("INFO", fmt::format("Running '{}' in the background", text_of(a, "name")));
         background.emplace_back([this, i, &entries, &a, values = values_]() mutable { entries[i] = activity(a, nullptr, values); });
       } else {
         entries[i] = activity(a, nullptr, values_);

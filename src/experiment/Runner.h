@@ -56,6 +56,6 @@ Json run_experiment(const Experiment& experiment, const RunOptions& options);
 void check_runtime(const Experiment& experiment, const RunOptions& options);
 
 // 0 when the journal's status is "completed" and it did not deviate.
-inline bool passed(const Json& journal) { return journal.value("status", "") == "completed" && !journal.value("deviated", false); }
+inline bool passed(const Json& journal) { return text_of(journal, "status") == "completed" && !journal.value("deviated", false); }
 
 }  // namespace faultline::experiment

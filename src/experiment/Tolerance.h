@@ -21,7 +21,12 @@ ToleranceResult check_tolerance(const Json& tolerance, const Json& output);
 
 // {"type": "probe", "provider": ...}: another probe decides (it runs with the
 // output as its argument `value`); the runner runs it.
-inline bool is_probe_tolerance(const Json& t) { return t.is_object() && t.value("type", "") == "probe"; }
+// (A "type" that is not a string is no probe: check_tolerance names the problem.)
+inline bool is_probe_tolerance(const Json& t) {
+  if (!t.is_object()) return false;
+  const auto type = t.find("type");
+  return type != t.end() && type->is_string() && type->get_ref<const std::string&>() == "probe";
+}
 
 // A JSONPath subset: $, .key, ['key'], [N], [*], ..key (recursive); the
 // values it selects.

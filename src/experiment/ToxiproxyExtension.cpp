@@ -47,7 +47,7 @@ Json create_toxic(cli::ApiClient& api, const Arguments& a, const std::string& ty
                {"toxicity", a.value("toxicity", 1.0)},
                {"attributes", attributes}};
   const Json toxic = Json::parse(api.post("/proxies/" + cli::path_segment(proxy) + "/toxics", body.dump()));
-  return toxic.value("name", "") == name;
+  return text_of(toxic, "name") == name;
 }
 
 const std::map<std::string, Function>& functions() {
@@ -164,7 +164,7 @@ std::string supported() {
 }  // namespace
 
 void check_python_provider(const Json& p, const std::string& where) {
-  const std::string key = p.value("module", "") + "." + p.value("func", "");
+  const std::string key = text_of(p, "module") + "." + text_of(p, "func");
   if (!functions().count(key))
     throw ExperimentError(where + ": python function " + key +
                           " is not available (faultline runs the Toxiproxy extension natively: " + supported() + ")");
@@ -172,7 +172,7 @@ void check_python_provider(const Json& p, const std::string& where) {
 
 Json run_toxiproxy_extension(const Json& p, ActivityContext& context) {
   Json& values = context.values;
-  const std::string key = p.value("module", "") + "." + p.value("func", "");
+  const std::string key = text_of(p, "module") + "." + text_of(p, "func");
   auto it = functions().find(key);
   if (it == functions().end()) throw ActivityFailed("python function " + key + " is not available");
   try {

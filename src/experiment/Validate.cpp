@@ -49,7 +49,7 @@ Keys provider_keys(const std::string& type) {
 }
 
 void check_provider_of(const Json& provider, const std::string& at, std::vector<std::string>& problems) {
-  unknown_keys(provider, provider_keys(provider.value("type", "")), at, problems);
+  unknown_keys(provider, provider_keys(text_of(provider, "type")), at, problems);
   try {
     check_provider(provider, at);
   } catch (const ExperimentError& e) {

@@ -19,12 +19,12 @@ std::string read_text(const std::string& path) {
 }
 
 Json resolve_one(const Json& entry, const std::string& where) {
-  if (!entry.is_object() || entry.value("type", "") != "env") return entry;
+  if (!entry.is_object() || text_of(entry, "type") != "env") return entry;
   if (!entry.contains("key") || !entry["key"].is_string())
     throw ExperimentError(where + ".key: an env value needs the name of the environment variable");
   const std::string key = entry["key"];
   if (const char* value = std::getenv(key.c_str())) {
-    const std::string type = entry.value("env_var_type", "str");
+    const std::string type = text_of(entry, "env_var_type", "str");
     try {
       if (type == "int") return std::stoll(value);
       if (type == "float") return std::stod(value);

@@ -91,6 +91,17 @@ TEST(ExperimentValues, VarsAreTypedAndSubstitutionKeepsTypes) {
   EXPECT_EQ(substitute(Json{{"a", {"${host}", 1}}}, values), (Json{{"a", {"localhost", 1}}}));
 }
 
+TEST(ExperimentTolerance, AnObjectWhoseTypeIsNotAStringIsAClearErrorNotACrash) {
+  // Found by the experiment_files fuzzer: `tolerance: {type: , ...}` in YAML
+  // (a null type) ended the runner with an uncaught JSON type error.
+  for (const char* text : {R"({"type":null,"range":[0,50]})", R"({"type":7})", R"({"type":["probe"]})"}) {
+    const Json tolerance = Json::parse(text);
+    EXPECT_FALSE(is_probe_tolerance(tolerance)) << text;
+    EXPECT_THROW((void)check_tolerance(tolerance, Json(3)), ExperimentError) << text;
+  }
+  EXPECT_TRUE(is_probe_tolerance(Json::parse(R"({"type":"probe","provider":{}})")));
+}
+
 TEST(ExperimentTolerance, EveryFormMetAndNotMet) {
   const Json http = {{"status", 200}, {"body", {{"items", {{{"ok", true}}, {{"ok", true}}}}, {"name", "db"}}}};
   EXPECT_TRUE(check_tolerance(200, http).met) << "a number compares the status";
