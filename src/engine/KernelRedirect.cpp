@@ -213,7 +213,8 @@ bool socket_totals(int fd, bool connected_by_us, SocketTotals& out) {
   int queued = 0;  // written, not yet acknowledged
   if (::ioctl(fd, SIOCOUTQ, &queued) != 0) return false;
   out.received = info.tcpi_bytes_received;
-  out.written = info.tcpi_bytes_acked + static_cast<uint64_t>(queued) - syn_acknowledged(connected_by_us, info.tcpi_bytes_acked);
+  const uint64_t syn = info.tcpi_bytes_acked > 0 ? syn_in_acked_count(connected_by_us) : 0;
+  out.written = info.tcpi_bytes_acked + static_cast<uint64_t>(queued) - syn;
   return true;
 }
 

@@ -46,7 +46,7 @@ class KernelRedirect {
   // Redirect the socket's bytes to `peer` once the proxy has delivered
   // `delivered` passed bytes (redirect), or pass them all (!redirect).
   // `written`: what the proxy itself has written to `peer`, counted as the
-  // kernel counts it (see syn_acknowledged).
+  // kernel counts it (see syn_in_acked_count).
   bool control(uint64_t cookie, uint64_t peer, uint64_t hold_key, bool redirect, uint64_t delivered, uint64_t written);
   Counts counts(uint64_t cookie) const;
 
@@ -75,8 +75,6 @@ bool socket_totals(int fd, bool connected_by_us, SocketTotals& out);
 
 // The kernel's count of acknowledged bytes includes the SYN on a socket
 // that connected (not on an accepted one): 1 to take off there.
-inline uint64_t syn_acknowledged(bool connected_by_us, uint64_t bytes_acked) {
-  return connected_by_us && bytes_acked > 0 ? 1 : 0;
-}
+inline uint64_t syn_in_acked_count(bool connected_by_us) { return connected_by_us ? 1 : 0; }
 
 }  // namespace faultline

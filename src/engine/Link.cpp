@@ -58,19 +58,15 @@ void Link::apply_toxics(const ToxicChainConfig& toxics) {
 void Link::hand_over_for_toxics() {
   if (armed_ && chain_.has_active_stage()) {
     if (!kernel_->held(hold_key())) return disarm_kernel();  // the map refused the hold: switch this one ourselves
-    armed_ = false;
+    count_as_disarmed(loop().now());
     armed_before_toxics_ = true;
     read_when_disarmed_ = read_;
-    disarmed_at_ = loop().now();
-    connection_.kernel_direction(false);
     return;
   }
   if (armed_before_toxics_ && !chain_.has_stages() && !kernel_->held(hold_key())) {
     armed_before_toxics_ = false;
     if (read_ != read_when_disarmed_ || !out_.empty() || chain_.held_bytes() > 0) return;  // it passed bytes: arm afresh when caught up
-    armed_ = true;
-    read_since_arm_ = false;
-    connection_.kernel_direction(true);
+    count_as_armed(redirected_at_arm_);  // the program's entries never changed
   }
 }
 
@@ -89,12 +85,7 @@ void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t 
   source_cookie_ = source_cookie;
   destination_cookie_ = destination_cookie;
   copy_only_ = true;  // a socket in a sockhash cannot be spliced from (bytes already in the pipe still go out)
-  if (!redirecting) return;
-  armed_ = true;
-  kernel_used_ = true;
-  read_since_arm_ = false;
-  redirected_at_arm_ = 0;
-  connection_.kernel_direction(true);
+  if (redirecting) count_as_armed(0);
 }
 
 void Link::join_kernel_passing_only(KernelRedirect& kernel, uint64_t source_cookie) {
@@ -108,13 +99,10 @@ void Link::leave_kernel() {
   count_kernel_bytes();
   kernel_->leave(source_cookie_);
   kernel_ = nullptr;
-  if (armed_) connection_.kernel_direction(false);
-  armed_ = false;
+  count_as_disarmed(loop().now());
 }
 
 void Link::maybe_arm_kernel() {
-  // Bytes still unread in the socket do not stop us (see below), so a
-  // stream that never pauses is handed over too.
   // Any toxic on the direction, active here or not, holds it in the program.
   if (!kernel_ || never_arm_ || source_ended_ || pipe_bytes_ > 0 || !out_.empty() || chain_.has_stages() ||
       chain_.held_bytes() > 0)
@@ -131,25 +119,33 @@ void Link::maybe_arm_kernel() {
   // over this way too: the first buffer after we caught up goes to the kernel.
   const KernelRedirect::Counts counts = kernel_->counts(source_cookie_);
   SocketTotals source{};
-  if (!socket_totals(source_.fd, direction_ == Direction::Downstream, source)) return;
+  if (!socket_totals(source_.fd, !destination_connected_by_us(), source)) return;
   if (source.received < read_ + counts.redirected) return;
   const uint64_t unread = source.received - read_ - counts.redirected;  // passed but not read, or not yet judged
   if (unread > counts.passed) return;
   if (!kernel_->control(source_cookie_, destination_cookie_, hold_key(), true, counts.passed - unread, written_as_kernel_counts()))
     return;
-  redirected_at_arm_ = counts.redirected;
-  armed_before_toxics_ = false;
+  count_as_armed(counts.redirected);
+}
+
+void Link::count_as_armed(uint64_t redirected_now) {
   if (!armed_) connection_.kernel_direction(true);
   armed_ = true;
   kernel_used_ = true;
   read_since_arm_ = false;
+  armed_before_toxics_ = false;
+  redirected_at_arm_ = redirected_now;
+}
+
+void Link::count_as_disarmed(TimePoint at) {
+  if (armed_) connection_.kernel_direction(false);
+  armed_ = false;
+  disarmed_at_ = at;
 }
 
 void Link::disarm_kernel() {
   kernel_->control(source_cookie_, destination_cookie_, hold_key(), false, 0, 0);
-  armed_ = false;
-  disarmed_at_ = loop().now();
-  connection_.kernel_direction(false);
+  count_as_disarmed(loop().now());
 }
 
 // Bytes passed while armed are normally the last of those passed before
@@ -159,9 +155,7 @@ void Link::disarm_kernel() {
 // after a disarm. The program keeps passing until we arm again.
 void Link::noticed_pass_while_armed() {
   if (kernel_->counts(source_cookie_).redirected == redirected_at_arm_) return;
-  armed_ = false;
-  disarmed_at_ = loop().now() - kKernelSettle;  // no verdict can still read an old control: nothing changed it
-  connection_.kernel_direction(false);
+  count_as_disarmed(loop().now() - kKernelSettle);  // no verdict can still read an old control: nothing changed it
 }
 
 bool Link::kernel_flushed() {

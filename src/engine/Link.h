@@ -105,7 +105,9 @@ class Link final : public ToxicContext, public Continuable {
   void hand_over_for_toxics();  // the direction's toxics changed
   uint64_t hold_key() const;
   bool destination_connected_by_us() const { return direction_ == Direction::Upstream; }
-  uint64_t written_as_kernel_counts() const { return written_ + syn_acknowledged(destination_connected_by_us(), 1); }
+  uint64_t written_as_kernel_counts() const { return written_ + syn_in_acked_count(destination_connected_by_us()); }
+  void count_as_armed(uint64_t redirected_now);  // the bookkeeping of arming, with no system call
+  void count_as_disarmed(TimePoint at);
 
   Connection& connection_;
   Direction direction_;
