@@ -26,7 +26,9 @@ at() { echo "[$(( $(date +%s) - started )) s]"; }
 # What a failed ctest run says about each failure: the assertion, the
 # sanitizer's report, the tail of the server's log.
 show_failures() {
-  grep -E "Failure$|Expected|Which is|Value of|Actual:|  [A-Za-z_]+ evaluates|WARNING: ThreadSanitizer|ERROR: |SUMMARY: |runtime error|\*\*\*|Assertion" "$1" | head -80
+  # A failed expectation's own message follows its "Expected"/"Actual" lines.
+  grep -E -A6 "Failure$" "$1" | grep -vE "^--$" | head -100
+  grep -E "WARNING: ThreadSanitizer|ERROR: |SUMMARY: |runtime error|\*\*\*|Assertion" "$1" | head -40
 }
 
 # Adds one ctest run's counts to the totals.

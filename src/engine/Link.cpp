@@ -24,6 +24,9 @@ constexpr int kPumpBudget = 32;
 // A verdict that read the old control entry just before a switch finishes
 // counting within microseconds; the flush check waits at least this long.
 constexpr auto kKernelSettle = std::chrono::milliseconds(1);
+// The longest pause between looks for passed bytes the kernel still holds
+// after a read said "end" (see passed_bytes_still_coming).
+constexpr Nanos kLongestEndWait = std::chrono::milliseconds(64);
 
 Link::Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination)
     : connection_(connection), direction_(direction), source_(source), destination_(destination), chain_(*this) {
@@ -84,6 +87,7 @@ void Link::join_kernel(KernelRedirect& kernel, uint64_t source_cookie, uint64_t 
   kernel_ = &kernel;
   source_cookie_ = source_cookie;
   destination_cookie_ = destination_cookie;
+  read_at_join_ = read_;
   copy_only_ = true;  // a socket in a sockhash cannot be spliced from (bytes already in the pipe still go out)
   if (redirecting) count_as_armed(0);
 }
@@ -170,6 +174,28 @@ bool Link::kernel_flushed() {
   }
   if (!flush_timer_.armed()) loop().timers().arm(flush_timer_, loop().now() + kKernelSettle);
   return false;
+}
+
+// In the kernel's map, a socket whose peer's FIN is in reads as ended as
+// soon as its own queue is empty, even while the kernel still holds bytes
+// the program passed: they wait in the socket's kernel work queue behind
+// bytes redirected *to* that socket that it has no room for yet (a client
+// that reads its reply late), and reach us when those have gone. They are
+// the stream's last bytes, so the end waits for them. Every byte read since
+// joining was passed by the program, so its count says whether any are
+// missing. The kernel says "readable" when they arrive; we also look again
+// now and then (1 ms, doubling to 64 ms) rather than trust that alone.
+bool Link::passed_bytes_still_coming() {
+  if (kernel_->counts(source_cookie_).passed <= read_ - read_at_join_) return false;
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(source_.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0) {
+    fail(error);  // the kernel dropped its queue: what would we wait for
+    return false;
+  }
+  end_wait_ = end_wait_ == Nanos{} ? std::chrono::milliseconds(1) : std::min<Nanos>(end_wait_ * 2, kLongestEndWait);
+  if (!flush_timer_.armed()) loop().timers().arm(flush_timer_, loop().now() + end_wait_);
+  return true;
 }
 
 void Link::count_kernel_bytes() {
@@ -287,12 +313,15 @@ Link::Step Link::read_in() {
   if (n > 0) {
     read_ += static_cast<size_t>(n);
     read_since_arm_ = true;
+    end_wait_ = {};
     if (armed_) noticed_pass_while_armed();
     connection_.count_received(direction_, static_cast<size_t>(n));
     chain_.push(Chunk{std::move(buffer), 0, static_cast<size_t>(n), loop().now()});
     return Step::Progress;
   }
   if (n == 0) {
+    if (kernel_ && passed_bytes_still_coming()) return Step::Blocked;
+    if (connection_.closed()) return Step::Closed;
     source_ended_ = true;
     if (armed_) disarm_kernel();  // its last bytes may still be on their way: finish_if_done waits for them
     return Step::Progress;

@@ -176,6 +176,56 @@ TEST(KernelPath, AReceiverThatStopsReadingHoldsTheSenderBackAsOnSplice) {
   EXPECT_TRUE(intact) << "every byte arrived, in order, once the receiver read";
 }
 
+TEST(KernelPath, TheClientsLastBytesAreNotLostWhenTheKernelQueuesThemBehindItsReply) {
+  // A socket's passed bytes wait in the kernel's per-socket queue behind
+  // the bytes the kernel redirects to that socket while those cannot be sent
+  // (here: a reply the client does not read yet). Once the client's FIN is
+  // in, a read that finds the socket's own buffer empty says "end of stream"
+  // although those bytes are still to come; the proxy must wait for them,
+  // not end the stream short (found under TSan: 100 KB to 1 MB missing at
+  // the end of 10 MB echoes).
+  if (auto why = unavailable(); !why.empty()) GTEST_SKIP() << why;
+  const std::string request = random_bytes(2 << 20, 11), reply = random_bytes(16 << 20, 12);
+  std::atomic<bool> start_reply{false}, done{false};
+  std::string received;
+  TestUpstream server_side([&](int fd) {
+    std::thread replier([&] {
+      while (!start_reply) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      send_all(fd, reply);
+      ::shutdown(fd, SHUT_WR);
+    });
+    received = recv_all(fd, std::chrono::seconds(30)).data;
+    done = true;
+    replier.join();
+  });
+  auto server = kernel_server();
+  auto api = server->api();
+  const int port = server->create_proxy("queued", server_side.port());
+  Socket client(connect_tcp(port));
+  ASSERT_TRUE(client.valid());
+  const int small = 32 << 10;  // the reply soon fills the client's buffers
+  ASSERT_EQ(::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  client.send("x");
+  ASSERT_TRUE(wait_for([&] { return stat_of(*server, "queued", "connections_in_kernel") == 1; }, 10000));
+  // The client's direction passes through the proxy; the reply stays in the kernel.
+  ASSERT_EQ(api.post("/proxies/queued/toxics", R"({"name":"late","type":"latency","stream":"upstream","attributes":{"latency":10}})").status, 200);
+  start_reply = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the reply fills the client's socket and waits
+  std::thread writer([&] {
+    client.send(request);
+    shutdown_write(client.fd());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const ReadResult answer = recv_all(client.fd(), std::chrono::seconds(30));
+  writer.join();
+  ASSERT_TRUE(wait_for([&] { return done.load(); }, 30000));
+  EXPECT_TRUE(answer.data == reply) << answer.data.size() << " of " << reply.size() << " reply bytes";
+  size_t same = 0;
+  while (same + 1 < received.size() && same < request.size() && received[same + 1] == request[same]) ++same;
+  EXPECT_EQ(received.size(), request.size() + 1) << "the first " << same << " request bytes right";
+  EXPECT_TRUE(received.size() == request.size() + 1 && received.compare(1, request.size(), request) == 0);
+}
+
 TEST(KernelPath, AConnectionWhoseUpstreamHasHalfClosedStillCarriesTheClientsBytes) {
   // A half-closed connection does not join the kernel's map (the kernel
   // refuses a socket that is no longer established); the client's bytes
