@@ -253,6 +253,8 @@ int run(int argc, char** argv) {
   api_options.ready = &ready;
   if (state) api_options.after_change = [&] { state->wait_written(); };
   api_options.warnings = api_exposure_warnings(o.host, o.port, o.security);
+  // Said before the API answers: whoever waits for it to answer finds them in the log.
+  for (const auto& warning : api_options.warnings) log::warn("api exposed", {{"warning", warning}});
   std::vector<std::string> api_addresses_bound;  // filled once bound
   api_options.server_json = [&] {
     nlohmann::ordered_json j;
@@ -339,7 +341,6 @@ int run(int argc, char** argv) {
   }
   if (state) state->start(scheduler);
   ready = true;
-  for (const auto& warning : api_options.warnings) log::warn("api exposed", {{"warning", warning}});
 
   std::string api_addresses;
   for (const auto& a : http.addresses()) api_addresses += (api_addresses.empty() ? "" : ",") + a;
