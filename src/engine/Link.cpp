@@ -24,9 +24,11 @@ constexpr int kPumpBudget = 32;
 // A verdict that read the old control entry just before a switch finishes
 // counting within microseconds; the flush check waits at least this long.
 constexpr auto kKernelSettle = std::chrono::milliseconds(1);
-// The longest pause between looks for passed bytes the kernel still holds
-// after a read said "end" (see passed_bytes_still_coming).
-constexpr Nanos kLongestEndWait = std::chrono::milliseconds(64);
+// Waiting for the kernel (its redirected bytes to reach the destination, or
+// passed bytes to reach us) has no event to wait for, so we look again: after
+// kKernelSettle, doubling up to this, so that a reader that stays stuck
+// costs about 16 looks a second, not a thousand.
+constexpr Nanos kLongestKernelWait = std::chrono::milliseconds(64);
 
 Link::Link(Connection& connection, Direction direction, SocketSide& source, SocketSide& destination)
     : connection_(connection), direction_(direction), source_(source), destination_(destination), chain_(*this) {
@@ -169,11 +171,18 @@ bool Link::kernel_flushed() {
   const bool settled = loop().now() - disarmed_at_ >= kKernelSettle;
   if (settled && (!socket_totals(destination_.fd, destination_connected_by_us(), destination) || destination.written >= written_ + counts.redirected)) {
     kernel_used_ = false;
+    flush_wait_ = {};
     count_kernel_bytes();
     return true;
   }
-  if (!flush_timer_.armed()) loop().timers().arm(flush_timer_, loop().now() + kKernelSettle);
+  look_again_later(flush_wait_);
   return false;
+}
+
+void Link::look_again_later(Nanos& wait) {
+  if (flush_timer_.armed()) return;
+  wait = wait == Nanos{} ? Nanos(kKernelSettle) : std::min<Nanos>(wait * 2, kLongestKernelWait);
+  loop().timers().arm(flush_timer_, loop().now() + wait);
 }
 
 // In the kernel's map, a socket whose peer's FIN is in reads as ended as
@@ -184,7 +193,7 @@ bool Link::kernel_flushed() {
 // the stream's last bytes, so the end waits for them. Every byte read since
 // joining was passed by the program, so its count says whether any are
 // missing. The kernel says "readable" when they arrive; we also look again
-// now and then (1 ms, doubling to 64 ms) rather than trust that alone.
+// now and then rather than trust that alone.
 bool Link::passed_bytes_still_coming() {
   if (kernel_->counts(source_cookie_).passed <= read_ - read_at_join_) return false;
   int error = 0;
@@ -193,8 +202,7 @@ bool Link::passed_bytes_still_coming() {
     fail(error);  // the kernel dropped its queue: what would we wait for
     return false;
   }
-  end_wait_ = end_wait_ == Nanos{} ? std::chrono::milliseconds(1) : std::min<Nanos>(end_wait_ * 2, kLongestEndWait);
-  if (!flush_timer_.armed()) loop().timers().arm(flush_timer_, loop().now() + end_wait_);
+  look_again_later(end_wait_);
   return true;
 }
 

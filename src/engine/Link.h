@@ -103,6 +103,7 @@ class Link final : public ToxicContext, public Continuable {
   bool kernel_flushed();      // every byte the kernel redirected is in the destination socket
   void noticed_pass_while_armed();
   bool passed_bytes_still_coming();  // a read said "end", but the kernel still holds bytes it passed
+  void look_again_later(Nanos& wait);  // a kernel wait: pump again after `wait`, which doubles each time
   void hand_over_for_toxics();  // the direction's toxics changed
   uint64_t hold_key() const;
   bool destination_connected_by_us() const { return direction_ == Direction::Upstream; }
@@ -147,6 +148,7 @@ class Link final : public ToxicContext, public Continuable {
   uint64_t read_ = 0;           // bytes user space read from the source
   uint64_t read_at_join_ = 0;   // of which before the sockets joined the map (the rest were passed)
   Nanos end_wait_{};            // a read said "end" while passed bytes were still to come: the next look
+  Nanos flush_wait_{};          // the kernel's redirected bytes are not all in the destination yet: the next look
   uint64_t written_ = 0;        // bytes user space wrote to the destination
   uint64_t kernel_counted_ = 0; // redirected bytes already in the proxy's counters
   Timer flush_timer_;
