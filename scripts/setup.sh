@@ -17,6 +17,7 @@ packages=(
   chromium                     # the web UI's browser tests (tests/ui)
   prometheus                   # a real Prometheus scrapes faultline in a test
   yamllint python3-yaml        # the Kubernetes manifests, the Helm chart and Compose files are checked
+  iproute2 util-linux          # scripts/fuzz.sh runs each target in a loopback-only network namespace
 )
 
 missing=()
