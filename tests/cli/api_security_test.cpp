@@ -270,12 +270,13 @@ TEST(ApiTls, BadTlsFilesAreRefusedAtStartUpNamingTheFlag) {
 
 TEST(ApiExposure, ListeningBeyondLoopbackWithoutATokenIsWarnedAbout) {
   ServerProcess open_server(ServerOptions{{"-host", "0.0.0.0"}});
-  EXPECT_NE(open_server.output().find("without a token"), std::string::npos) << open_server.output();
+  EXPECT_TRUE(open_server.wait_for_output("without a token")) << open_server.output();
   const auto stats = open_server.api().get("/faultline/stats");
   EXPECT_NE(stats.header("x-faultline-warning").find("without a token"), std::string::npos);
   const auto server_view = nlohmann::json::parse(open_server.api().get("/faultline/server").body);
   ASSERT_EQ(server_view["warnings"].size(), 1u) << server_view.dump();
   ServerProcess guarded(ServerOptions{{"-host", "0.0.0.0", "-api-token", kToken}});
+  ASSERT_TRUE(guarded.wait_for_output("server started")) << guarded.output();  // logged after any warning
   EXPECT_EQ(guarded.output().find("without a token"), std::string::npos) << guarded.output();
   EXPECT_FALSE(guarded.api().get("/faultline/stats").has_header("x-faultline-warning"));
 }

@@ -109,6 +109,15 @@ ServerProcess::~ServerProcess() {
 
 std::string ServerProcess::output() const { return read_file(output_path_); }
 
+bool ServerProcess::wait_for_output(const std::string& text, int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (output().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 bool ServerProcess::running() {
   if (pid_ <= 0) return false;
   int status = 0;

@@ -31,6 +31,10 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   HttpClient api() const { return HttpClient(api_port_); }
   std::string output() const;  // stdout and stderr so far
+  // The log is written by a background thread: a line logged before the API
+  // answered may reach the file a moment later. Waits up to `timeout_ms` for
+  // `text` to appear; true when it did.
+  bool wait_for_output(const std::string& text, int timeout_ms = 5000) const;
   bool running();
   // Sends `signal` and waits up to `timeout_ms` for exit; returns the exit
   // status (or -1 when it had to be killed).
